@@ -1,0 +1,314 @@
+// Endpoint lifecycle: validation, builds into immutable version directories, activation.
+#include "admin/endpoints.h"
+
+#include <algorithm>
+
+#include "admin/reply.h"
+#include "base/log.h"
+#include "base/random.h"
+#include "router/pattern.h"
+
+namespace edgegate::admin {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kMaxNameLength = 200;
+
+void Remove(const fs::path& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+}  // namespace
+
+json::object EndpointToJson(const store::EndpointRecord& e, bool with_code) {
+  json::object o;
+  o["id"] = e.id;
+  o["name"] = e.name;
+  o["path"] = e.path;
+  o["method"] = e.method;
+  o["domain"] = e.domain;
+  o["collection_id"] = e.collection_id ? json::value(*e.collection_id) : json::value(nullptr);
+  o["description"] = e.description;
+  if (with_code) {
+    o["code"] = e.code;
+  }
+  json::array deps;
+  for (const auto& d : e.dependencies) deps.emplace_back(d);
+  o["dependencies"] = std::move(deps);
+  o["enabled"] = e.enabled;
+  o["status"] = e.status;
+  o["active_version"] = e.active_version ? json::value(*e.active_version) : json::value(nullptr);
+  o["created_at"] = store::FormatTimestamp(e.created_at);
+  o["updated_at"] = store::FormatTimestamp(e.updated_at);
+  return o;
+}
+
+json::array DiagnosticsToJson(const std::vector<handlers::Diagnostic>& diagnostics) {
+  json::array out;
+  for (const auto& d : diagnostics) {
+    out.push_back(json::object{{"file", d.file},
+                               {"line", d.line},
+                               {"column", d.column},
+                               {"severity", d.severity},
+                               {"message", d.message}});
+  }
+  return out;
+}
+
+EndpointService::EndpointService(store::Store& store, handlers::Compiler& compiler,
+                                 handlers::Registry& registry, EndpointServiceOptions options)
+    : store_(store), compiler_(compiler), registry_(registry), options_(std::move(options)) {}
+
+base::Status EndpointService::ApplyFields(store::EndpointRecord& r, const json::object& body) {
+  if (auto v = GetString(body, "name")) r.name = *v;
+  if (auto v = GetString(body, "path")) r.path = *v;
+  if (auto v = GetString(body, "method")) r.method = *v;
+  if (auto v = GetString(body, "domain")) r.domain = *v;
+  if (auto v = GetString(body, "description")) r.description = *v;
+  if (auto v = GetString(body, "code")) r.code = *v;
+  if (auto v = GetBool(body, "enabled")) r.enabled = *v;
+  if (auto v = GetStringArray(body, "dependencies")) r.dependencies = *v;
+  if (auto it = body.find("collection_id"); it != body.end()) {
+    r.collection_id = it->value().is_string()
+                          ? std::optional<std::string>(std::string(it->value().as_string()))
+                          : std::nullopt;
+  }
+  return ValidateRecord(r);
+}
+
+base::Status EndpointService::ValidateRecord(store::EndpointRecord& r) {
+  if (r.name.empty() || r.name.size() > kMaxNameLength) {
+    return base::FieldError("name", "name must be 1 to 200 characters");
+  }
+  RETURN_IF_ERROR(router::ValidateMethod(r.method));
+  r.method = router::NormalizeMethod(r.method);
+  RETURN_IF_ERROR(router::ValidateHostPattern(r.domain));
+  r.domain = router::NormalizeHostPattern(r.domain);
+  ASSIGN_OR_RETURN(router::PathPattern pattern, router::ParsePathPattern(r.path));
+  r.route_shape = router::RouteShape(pattern);
+  const auto& allowed = compiler_.options().allowed_libs;
+  for (const std::string& dep : r.dependencies) {
+    if (std::find(allowed.begin(), allowed.end(), dep) == allowed.end()) {
+      return base::FieldError("dependencies", "package '" + dep +
+                                                  "' is not allowed (the operator allows it "
+                                                  "with --allow-lib)");
+    }
+  }
+  return base::OkStatus();
+}
+
+base::Result<store::EndpointRecord> EndpointService::Create(const json::object& body) {
+  store::EndpointRecord record;
+  record.id = base::NewUuid();
+  record.domain = "*";
+  RETURN_IF_ERROR(ApplyFields(record, body));
+  RETURN_IF_ERROR(store_.CreateEndpoint(record));
+  return store_.GetEndpoint(record.id);
+}
+
+base::Result<store::EndpointRecord> EndpointService::Update(const std::string& id,
+                                                            const json::object& body) {
+  ASSIGN_OR_RETURN(store::EndpointRecord record, store_.GetEndpoint(id));
+  RETURN_IF_ERROR(ApplyFields(record, body));
+  RETURN_IF_ERROR(store_.UpdateEndpoint(record));
+  if (record.status == "running") {
+    RETURN_IF_ERROR(PublishRoutes());
+  }
+  return store_.GetEndpoint(id);
+}
+
+base::Status EndpointService::Delete(const std::string& id) {
+  RETURN_IF_ERROR(store_.GetEndpoint(id).status());
+  RETURN_IF_ERROR(store_.DeleteEndpoint(id));
+  RETURN_IF_ERROR(PublishRoutes());  // no new request reaches it...
+  registry_.Remove(id);              // ...and the in-flight ones drain before unloading
+  return base::OkStatus();
+}
+
+base::Result<store::EndpointRecord> EndpointService::Get(const std::string& id) {
+  return store_.GetEndpoint(id);
+}
+
+base::Status EndpointService::PutCode(const std::string& id, std::string code) {
+  ASSIGN_OR_RETURN(store::EndpointRecord record, store_.GetEndpoint(id));
+  record.code = std::move(code);
+  return store_.UpdateEndpoint(record);
+}
+
+base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offloader& offloader) {
+  ASSIGN_OR_RETURN(store::EndpointRecord endpoint, store_.GetEndpoint(id));
+  if (endpoint.code.empty()) {
+    return base::FieldError("code", "endpoint has no code to compile");
+  }
+  fs::path staging = options_.handlers_dir / id / ("staging-" + base::RandomHex(8));
+  handlers::BuildRequest request{endpoint.code, endpoint.dependencies, staging};
+  base::Result<handlers::BuildOutput> built = base::Internal("build did not run");
+  offloader.Run([&] { built = compiler_.Build(request); });
+  if (!built.ok()) {
+    Remove(staging);
+    return built.status();
+  }
+  CompileResult result;
+  result.build = std::move(built).value();
+  if (result.build.success) {
+    ASSIGN_OR_RETURN(auto existing, store_.FindVersionByHash(id, result.build.hash));
+    if (existing && existing->state != "failed") {
+      Remove(staging);  // same inputs as a version we have: reuse it, no new version
+      result.version = *existing;
+      result.reused = true;
+      return result;
+    }
+  }
+  store::VersionRecord version;
+  version.endpoint_id = id;
+  version.hash = result.build.hash;
+  version.source = endpoint.code;
+  version.dependencies = endpoint.dependencies;
+  version.state = result.build.success ? "compiled" : "failed";
+  ASSIGN_OR_RETURN(result.version, store_.AddVersion(version));
+  fs::path final_dir = VersionDir(id, result.version.version);
+  std::error_code ec;
+  fs::rename(staging, final_dir, ec);
+  if (ec) {
+    return base::Internal("cannot move build to " + final_dir.string() + ": " + ec.message());
+  }
+  result.version.library_path = (final_dir / "handler.so").string();
+  if (endpoint.status == "created" || endpoint.status == "error") {
+    RETURN_IF_ERROR(store_.SetEndpointStatus(id, result.build.success ? "compiled" : "error",
+                                             endpoint.active_version));
+  }
+  return result;
+}
+
+fs::path EndpointService::VersionDir(const std::string& id, int64_t version) const {
+  return options_.handlers_dir / id / std::to_string(version);
+}
+
+base::Result<std::shared_ptr<handlers::HandlerVersion>> EndpointService::LoadVersion(
+    const store::VersionRecord& version) {
+  if (auto loaded = registry_.Find(version.endpoint_id, version.version)) {
+    return loaded;
+  }
+  fs::path library = VersionDir(version.endpoint_id, version.version) / "handler.so";
+  return registry_.Load(version.endpoint_id, version.version, version.hash, library.string());
+}
+
+base::Result<StartResult> EndpointService::Start(const std::string& id) {
+  ASSIGN_OR_RETURN(std::vector<store::VersionRecord> versions, store_.ListVersions(id));
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    if (it->state != "failed") {
+      return Activate(id, it->version);
+    }
+  }
+  return base::FailedPrecondition("endpoint " + id + " has no compiled version: compile it first");
+}
+
+base::Result<StartResult> EndpointService::Activate(const std::string& id, int64_t number) {
+  ASSIGN_OR_RETURN(store::EndpointRecord endpoint, store_.GetEndpoint(id));
+  ASSIGN_OR_RETURN(store::VersionRecord version, store_.GetVersion(id, number));
+  ASSIGN_OR_RETURN(std::shared_ptr<handlers::HandlerVersion> loaded, LoadVersion(version));
+  RETURN_IF_ERROR(store_.ActivateVersion(id, number));
+  StartResult result;
+  result.version = number;
+  ASSIGN_OR_RETURN(result.previous_version, registry_.Activate(loaded));
+  if (endpoint.status != "running") {
+    RETURN_IF_ERROR(PublishRoutes());
+  }
+  return result;
+}
+
+base::Status EndpointService::Stop(const std::string& id) {
+  ASSIGN_OR_RETURN(store::EndpointRecord endpoint, store_.GetEndpoint(id));
+  if (endpoint.active_version) {
+    RETURN_IF_ERROR(store_.SetVersionState(id, *endpoint.active_version, "draining"));
+  }
+  RETURN_IF_ERROR(store_.SetEndpointStatus(id, "stopped", std::nullopt));
+  RETURN_IF_ERROR(PublishRoutes());
+  registry_.Deactivate(id);
+  return base::OkStatus();
+}
+
+base::Result<json::array> EndpointService::Versions(const std::string& id) {
+  ASSIGN_OR_RETURN(std::vector<store::VersionRecord> versions, store_.ListVersions(id));
+  std::vector<handlers::VersionInfo> live = registry_.Versions(id);
+  json::array out;
+  for (const auto& v : versions) {
+    json::object o{{"version", v.version},
+                   {"hash", v.hash},
+                   {"in_flight", 0},
+                   {"created_at", store::FormatTimestamp(v.created_at)}};
+    std::string state = v.state;
+    if (state == "active" || state == "draining") {
+      state = "unloaded";  // the store remembers it served; nothing of it is loaded now
+    }
+    for (const auto& info : live) {
+      if (info.number != v.version) continue;
+      state = info.state == handlers::VersionState::kLoaded
+                  ? "compiled"
+                  : std::string(handlers::VersionStateName(info.state));
+      o["in_flight"] = info.in_flight;
+      o["drain_overdue"] = info.drain_overdue;
+      if (!info.unload_error.empty()) o["unload_error"] = info.unload_error;
+    }
+    o["state"] = state;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+base::Status EndpointService::PublishRoutes() {
+  store::EndpointFilter filter;
+  filter.status = "running";
+  filter.enabled = true;
+  ASSIGN_OR_RETURN(std::vector<store::EndpointRecord> running, store_.ListEndpoints(filter));
+  std::vector<handlers::RouteEntry> routes;
+  routes.reserve(running.size());
+  for (const auto& e : running) {
+    routes.push_back({e.domain, e.method, e.path, registry_.Slot(e.id)});
+  }
+  return options_.publish(std::move(routes));
+}
+
+// Loads the active version of a running endpoint; rebuilds its library from the stored source
+// if the file is gone (same inputs → same hash, so usually a cache hit).
+base::Status EndpointService::RestoreOne(const store::EndpointRecord& endpoint,
+                                         Offloader& offloader) {
+  ASSIGN_OR_RETURN(store::VersionRecord version,
+                   store_.GetVersion(endpoint.id, *endpoint.active_version));
+  fs::path dir = VersionDir(endpoint.id, version.version);
+  if (!fs::exists(dir / "handler.so")) {
+    base::Log(base::LogLevel::kWarn, "endpoint " + endpoint.id + ": library of version " +
+                                         std::to_string(version.version) + " missing; rebuilding");
+    Remove(dir);
+    base::Result<handlers::BuildOutput> built = base::Internal("build did not run");
+    handlers::BuildRequest request{version.source, version.dependencies, dir};
+    offloader.Run([&] { built = compiler_.Build(request); });
+    RETURN_IF_ERROR(built.status());
+    RETURN_IF_ERROR(built->status());
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<handlers::HandlerVersion> loaded, LoadVersion(version));
+  return registry_.Activate(loaded).status();
+}
+
+base::Status EndpointService::RestoreAll(Offloader& offloader) {
+  store::EndpointFilter filter;
+  filter.status = "running";
+  filter.include_code = false;
+  ASSIGN_OR_RETURN(std::vector<store::EndpointRecord> running, store_.ListEndpoints(filter));
+  for (const auto& endpoint : running) {
+    base::Status restored = endpoint.active_version
+                                ? RestoreOne(endpoint, offloader)
+                                : base::Internal("running without an active version");
+    if (!restored.ok()) {
+      base::Log(base::LogLevel::kError,
+                "endpoint " + endpoint.id + " could not be restored: " + restored.message());
+      RETURN_IF_ERROR(store_.SetEndpointStatus(endpoint.id, "error", std::nullopt));
+    }
+  }
+  return PublishRoutes();
+}
+
+}  // namespace edgegate::admin

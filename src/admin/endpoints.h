@@ -1,0 +1,93 @@
+// The endpoint lifecycle behind the admin API: create, edit, compile, start (hot swap), stop,
+// delete, and restore after a restart. It keeps three things consistent: the store (durable
+// truth), the handler registry (what is loaded and serving) and the data plane's route table
+// (rebuilt from the store and published after every change that affects routing).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "handlers/compiler.h"
+#include "handlers/registry.h"
+#include "store/store.h"
+
+namespace edgegate::admin {
+
+// Runs blocking work (a compile) off the I/O loop, suspending only the calling coroutine.
+class Offloader {
+ public:
+  virtual ~Offloader() = default;
+  virtual void Run(const std::function<void()>& work) = 0;
+};
+
+struct EndpointServiceOptions {
+  std::filesystem::path handlers_dir;  // <data-dir>/handlers
+  // Publishes a new route table to the data plane.
+  std::function<base::Status(std::vector<handlers::RouteEntry>)> publish;
+};
+
+struct CompileResult {
+  store::VersionRecord version;
+  handlers::BuildOutput build;
+  bool reused = false;  // an existing version of the endpoint had the same build inputs
+};
+
+struct StartResult {
+  int64_t version = 0;
+  int64_t previous_version = 0;  // 0 = none
+};
+
+// Loop-affine to the admin loop (calls may interleave at Offloader::Run suspension points; every
+// store mutation is one transaction and re-reads state after resuming).
+class EndpointService {
+ public:
+  EndpointService(store::Store& store, handlers::Compiler& compiler, handlers::Registry& registry,
+                  EndpointServiceOptions options);
+
+  base::Result<store::EndpointRecord> Create(const boost::json::object& body);
+  base::Result<store::EndpointRecord> Update(const std::string& id,
+                                             const boost::json::object& body);
+  base::Status Delete(const std::string& id);
+  base::Result<store::EndpointRecord> Get(const std::string& id);
+  base::Status PutCode(const std::string& id, std::string code);
+
+  // Builds the endpoint's current code into a new version (or finds the identical existing
+  // one). A compile error is an ok result whose build.success is false.
+  base::Result<CompileResult> Compile(const std::string& id, Offloader& offloader);
+  // Activates the newest successfully built version; FailedPrecondition if there is none.
+  base::Result<StartResult> Start(const std::string& id);
+  base::Result<StartResult> Activate(const std::string& id, int64_t version);
+  base::Status Stop(const std::string& id);
+  // The endpoint's versions with their live state; a JSON array.
+  base::Result<boost::json::array> Versions(const std::string& id);
+
+  // At start-up: loads the active version of every running endpoint (rebuilding a library that
+  // is missing) and publishes the routes. Endpoints that cannot be restored are marked "error".
+  base::Status RestoreAll(Offloader& offloader);
+  base::Status PublishRoutes();
+  store::Store& store() { return store_; }
+
+ private:
+  base::Status ValidateRecord(store::EndpointRecord& record);
+  base::Status ApplyFields(store::EndpointRecord& record, const boost::json::object& body);
+  base::Result<std::shared_ptr<handlers::HandlerVersion>> LoadVersion(
+      const store::VersionRecord& version);
+  std::filesystem::path VersionDir(const std::string& id, int64_t version) const;
+  base::Status RestoreOne(const store::EndpointRecord& endpoint, Offloader& offloader);
+
+  store::Store& store_;
+  handlers::Compiler& compiler_;
+  handlers::Registry& registry_;
+  const EndpointServiceOptions options_;
+};
+
+// The endpoint as the API shows it (ISO 8601 timestamps; `code` only when `with_code`).
+boost::json::object EndpointToJson(const store::EndpointRecord& e, bool with_code);
+boost::json::array DiagnosticsToJson(const std::vector<handlers::Diagnostic>& diagnostics);
+
+}  // namespace edgegate::admin

@@ -1,0 +1,174 @@
+// The handler registry: which version of each endpoint serves, and the draining of the ones it
+// replaced. The request path is lock-free: an endpoint's slot holds an atomic pointer to its
+// active version; Pin() counts the request in that version and re-checks the pointer, so a
+// version is never entered after it was replaced and drained. A background reaper unloads
+// (dlclose) a draining version only when its in-flight count is zero; a drain that outlives the
+// timeout is reported (log, versions API), never forced.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "edgegate/abi.h"
+
+namespace edgegate::handlers {
+
+class LoadedLibrary;
+
+enum class VersionState { kLoaded, kActive, kDraining, kUnloaded };
+std::string_view VersionStateName(VersionState state);
+
+// One loaded handler version. Its metadata lives as long as its endpoint's slot; its library is
+// unloaded by the reaper once drained. Thread-safe.
+class HandlerVersion {
+ public:
+  HandlerVersion(std::string endpoint_id, int64_t number, std::string hash,
+                 std::unique_ptr<LoadedLibrary> library);
+  ~HandlerVersion();
+
+  const std::string& endpoint_id() const { return endpoint_id_; }
+  int64_t number() const { return number_; }
+  const std::string& hash() const { return hash_; }
+  // REQUIRES: the caller holds a pin (or the version is not yet published).
+  const eg_handler_descriptor& descriptor() const { return *descriptor_; }
+  int64_t in_flight() const { return in_flight_.load(); }
+  VersionState state() const { return state_.load(); }
+
+ private:
+  friend class EndpointSlot;
+  friend class PinnedHandler;
+  friend class Registry;
+
+  void Release();
+
+  // Immutable after construction.
+  const std::string endpoint_id_;
+  const int64_t number_;
+  const std::string hash_;
+  const eg_handler_descriptor* descriptor_;
+  // Atomics touched by requests.
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<VersionState> state_{VersionState::kLoaded};
+  std::atomic<bool> draining_notify_{false};  // Release() must wake the reaper
+  // Guarded by the registry's mutex.
+  std::unique_ptr<LoadedLibrary> library_;
+  std::chrono::steady_clock::time_point drain_started_;
+  bool drain_overdue_ = false;
+  std::string unload_error_;
+  class Registry* registry_ = nullptr;
+};
+
+// RAII pass on a version: while it lives, the version's library stays loaded. Move-only.
+class PinnedHandler {
+ public:
+  PinnedHandler() = default;
+  explicit PinnedHandler(HandlerVersion* version) : version_(version) {}
+  PinnedHandler(PinnedHandler&& other) noexcept : version_(other.version_) {
+    other.version_ = nullptr;
+  }
+  PinnedHandler& operator=(PinnedHandler&& other) noexcept;
+  ~PinnedHandler() { Reset(); }
+
+  explicit operator bool() const { return version_ != nullptr; }
+  HandlerVersion* operator->() const { return version_; }
+  void Reset();
+
+ private:
+  HandlerVersion* version_ = nullptr;
+};
+
+// The routing target of one endpoint. Route table snapshots hold it by shared_ptr. Thread-safe.
+class EndpointSlot {
+ public:
+  explicit EndpointSlot(std::string endpoint_id) : endpoint_id_(std::move(endpoint_id)) {}
+  const std::string& endpoint_id() const { return endpoint_id_; }
+  // Pins the active version; an empty guard if the endpoint serves nothing (stopped).
+  PinnedHandler Pin();
+
+ private:
+  friend class Registry;
+  const std::string endpoint_id_;
+  std::atomic<HandlerVersion*> active_{nullptr};
+  std::vector<std::shared_ptr<HandlerVersion>> versions_;  // guarded by the registry's mutex
+};
+
+// A route the data plane serves, as published by the admin side.
+struct RouteEntry {
+  std::string domain;
+  std::string method;
+  std::string path;
+  std::shared_ptr<EndpointSlot> slot;
+};
+
+struct VersionInfo {
+  int64_t number = 0;
+  std::string hash;
+  VersionState state = VersionState::kLoaded;
+  int64_t in_flight = 0;
+  bool drain_overdue = false;
+  std::string unload_error;
+};
+
+struct RegistryOptions {
+  std::chrono::milliseconds drain_timeout{30'000};  // reported when exceeded, never forced
+  std::chrono::milliseconds reaper_period{200};     // how often drains are re-checked
+};
+
+struct RegistryStats {
+  int64_t loaded = 0;  // active or draining or loaded-but-unpublished
+  int64_t draining = 0;
+};
+
+// Thread-safe. Owns the reaper thread (last member).
+class Registry {
+ public:
+  explicit Registry(const RegistryOptions& options);
+  ~Registry();  // stops the reaper; libraries still loaded stay loaded until process exit
+
+  // The slot of `endpoint_id`, created on first use.
+  std::shared_ptr<EndpointSlot> Slot(const std::string& endpoint_id);
+  // Loads a version's library (dlopen + ABI check). Not yet serving.
+  base::Result<std::shared_ptr<HandlerVersion>> Load(const std::string& endpoint_id, int64_t number,
+                                                     const std::string& hash,
+                                                     const std::string& library_path);
+  // Publishes `version` as its endpoint's active version; the one it replaces starts draining.
+  // Returns the replaced version's number, or 0. FailedPrecondition if `version` was unloaded.
+  base::Result<int64_t> Activate(const std::shared_ptr<HandlerVersion>& version);
+  // The endpoint stops serving; its active version drains. No-op if nothing is active.
+  void Deactivate(const std::string& endpoint_id);
+  // Deactivates and forgets the endpoint (its slot lives on in snapshots that hold it).
+  void Remove(const std::string& endpoint_id);
+  // The loaded version `number` of the endpoint, if it is loaded and not unloaded.
+  std::shared_ptr<HandlerVersion> Find(const std::string& endpoint_id, int64_t number);
+  std::vector<VersionInfo> Versions(const std::string& endpoint_id);
+  RegistryStats Stats();
+  // Blocks until no version drains or `deadline` passes; true if none left draining.
+  bool WaitForDrains(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  friend class HandlerVersion;
+  void NotifyReaper();
+  void ReaperLoop();
+  void ReapLocked(std::chrono::steady_clock::time_point now);
+  void StartDrainLocked(HandlerVersion* version);
+
+  const RegistryOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<std::string, std::shared_ptr<EndpointSlot>> slots_;  // guarded by mu_
+  std::vector<std::shared_ptr<HandlerVersion>> draining_;                 // guarded by mu_
+  bool stop_ = false;                                                     // guarded by mu_
+  bool wake_ = false;                                                     // guarded by mu_
+  std::thread reaper_;  // last: calls back into the fields above
+};
+
+}  // namespace edgegate::handlers

@@ -1,0 +1,158 @@
+// Request path of the data plane: route, pin, call, unpin.
+#include "host/data_plane.h"
+
+#include <charconv>
+
+#include "base/log.h"
+#include "base/random.h"
+#include "host/call.h"
+#include "router/pattern.h"
+
+namespace edgegate::host {
+namespace {
+
+eg_str Str(std::string_view s) { return {s.data(), s.size()}; }
+
+void JsonError(http::Response& response, int status, std::string_view message,
+               std::string_view request_id) {
+  std::string body = "{\"error\":\"";
+  body.append(message).append("\",\"request_id\":\"").append(request_id).append("\"}");
+  response.SetJson(status, body);
+}
+
+// Per-connection session. Loop-affine.
+class DataSession : public http::Session {
+ public:
+  explicit DataSession(DataPlane& plane) : plane_(plane), id_prefix_(base::RandomHex(6)) {}
+
+  void Serve(const http::Request& request, http::Response& response) override {
+    plane_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+    RefreshSnapshot();
+    NextRequestId();
+    if (!snapshot_ || !snapshot_->table) {
+      return NotFound(request, response);
+    }
+    snapshot_->table->Match(request.host, request.method, request.path, match_);
+    switch (match_.outcome) {
+      case router::RouteMatch::Outcome::kNotFound:
+        return NotFound(request, response);
+      case router::RouteMatch::Outcome::kMethodNotAllowed:
+        JsonError(response, 405, "method not allowed", request_id_);
+        response.AddHeader("Allow", match_.allow());
+        return;
+      case router::RouteMatch::Outcome::kFound:
+        return Call(*snapshot_->slots[match_.route_id], request, response);
+    }
+  }
+
+ private:
+  void RefreshSnapshot() {
+    if (generation_ != plane_.generation() || !snapshot_) {
+      snapshot_ = plane_.Current(&generation_);
+    }
+  }
+
+  void NextRequestId() {
+    request_id_.assign(id_prefix_);
+    request_id_.push_back('-');
+    char buf[20];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ++counter_, 16);
+    (void)ec;
+    request_id_.append(buf, end);
+  }
+
+  void NotFound(const http::Request&, http::Response& response) {
+    plane_.stats().not_found.fetch_add(1, std::memory_order_relaxed);
+    JsonError(response, 404, "no route", request_id_);
+  }
+
+  void Call(handlers::EndpointSlot& slot, const http::Request& request,
+            http::Response& response) {
+    handlers::PinnedHandler pin = slot.Pin();
+    if (!pin) {
+      JsonError(response, 503, "endpoint is not running", request_id_);
+      return;
+    }
+    call_.Reset(request, response, slot.endpoint_id(), request_id_);
+    FillRequest(request, slot.endpoint_id());
+    pin->descriptor().handle(&HostApi(), &call_, &abi_request_);
+    if (!call_.responded) {
+      plane_.stats().handler_errors.fetch_add(1, std::memory_order_relaxed);
+      JsonError(response, 500, "handler returned no response", request_id_);
+    } else if (response.status() >= 500) {
+      plane_.stats().handler_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  void FillRequest(const http::Request& request, std::string_view endpoint_id) {
+    headers_.clear();
+    for (const http::Header& h : request.headers) {
+      headers_.push_back({Str(h.name), Str(h.value)});
+    }
+    params_.clear();
+    for (const router::PathParam& p : match_.params()) {
+      params_.push_back({Str(p.name), Str(p.value)});
+    }
+    host_ = router::NormalizeRequestHost(request.host, &host_scratch_);
+    abi_request_ = eg_request{};
+    abi_request_.struct_size = sizeof(eg_request);
+    abi_request_.method = Str(request.method);
+    abi_request_.target = Str(request.target);
+    abi_request_.path = Str(request.path);
+    abi_request_.raw_query = Str(request.query);
+    abi_request_.host = Str(host_);
+    abi_request_.body = Str(request.body);
+    abi_request_.client_ip = Str(request.client_ip);
+    abi_request_.request_id = Str(request_id_);
+    abi_request_.endpoint_id = Str(endpoint_id);
+    abi_request_.headers = headers_.data();
+    abi_request_.header_count = headers_.size();
+    abi_request_.path_params = params_.data();
+    abi_request_.path_param_count = params_.size();
+  }
+
+  DataPlane& plane_;
+  const std::string id_prefix_;
+  uint64_t counter_ = 0;
+  uint64_t generation_ = 0;
+  std::shared_ptr<const RouteSnapshot> snapshot_;
+  router::RouteMatch match_;
+  std::string request_id_;
+  std::string host_scratch_;
+  std::string_view host_;
+  std::vector<eg_pair> headers_;
+  std::vector<eg_pair> params_;
+  eg_request abi_request_{};
+  eg_call call_;
+};
+
+}  // namespace
+
+DataPlane::DataPlane() : current_(std::make_shared<RouteSnapshot>()) {}
+
+base::Status DataPlane::Publish(std::vector<handlers::RouteEntry> routes) {
+  auto snapshot = std::make_shared<RouteSnapshot>();
+  std::vector<router::RouteSpec> specs;
+  specs.reserve(routes.size());
+  for (size_t i = 0; i < routes.size(); ++i) {
+    specs.push_back({routes[i].domain, routes[i].method, routes[i].path, static_cast<uint32_t>(i)});
+    snapshot->slots.push_back(std::move(routes[i].slot));
+  }
+  ASSIGN_OR_RETURN(snapshot->table, router::RouteTable::Build(std::move(specs)));
+  std::lock_guard lock(mu_);
+  current_ = std::move(snapshot);
+  generation_.fetch_add(1, std::memory_order_release);
+  return base::OkStatus();
+}
+
+std::shared_ptr<const RouteSnapshot> DataPlane::Current(uint64_t* generation) {
+  std::lock_guard lock(mu_);
+  *generation = generation_.load(std::memory_order_acquire);
+  return current_;
+}
+
+std::unique_ptr<http::Session> DataPlane::NewSession() {
+  return std::make_unique<DataSession>(*this);
+}
+
+}  // namespace edgegate::host

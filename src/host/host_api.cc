@@ -1,0 +1,106 @@
+// Implementation of eg_host_api: query parsing (Boost.URL), JSON (Boost.JSON via json_bridge),
+// logging and responses. Every function is called by handler code on the request's loop.
+#include <boost/url/decode_view.hpp>
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/params_encoded_view.hpp>
+#include <boost/url/parse_query.hpp>
+
+#include "base/log.h"
+#include "host/call.h"
+#include "host/json_bridge.h"
+
+namespace edgegate::host {
+namespace {
+
+std::string_view View(eg_str s) { return {s.data, s.size}; }
+eg_str Str(std::string_view s) { return {s.data(), s.size()}; }
+
+// Appends the decoded form of `encoded` (with '+' as space) to `arena`, which has capacity
+// reserved for the whole query so the returned view stays valid.
+eg_str DecodeInto(std::string& arena, boost::urls::pct_string_view encoded) {
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;
+  size_t at = arena.size();
+  for (char c : boost::urls::decode_view(encoded, opts)) {
+    arena.push_back(c);
+  }
+  return {arena.data() + at, arena.size() - at};
+}
+
+void ParseQuery(CallState& call) {
+  call.query_parsed = true;
+  std::string_view query = call.request->query;
+  call.query_arena.reserve(query.size());  // decoding never grows: views stay valid
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) {
+    return;  // malformed escapes: no parameters rather than a guess
+  }
+  for (auto param : *parsed) {
+    eg_pair pair;
+    pair.name = DecodeInto(call.query_arena, param.key);
+    pair.value = param.has_value ? DecodeInto(call.query_arena, param.value) : eg_str{"", 0};
+    call.query_params.push_back(pair);
+  }
+}
+
+const eg_pair* QueryParams(eg_call* call, size_t* count) {
+  if (!call->query_parsed) {
+    ParseQuery(*call);
+  }
+  *count = call->query_params.size();
+  return call->query_params.data();
+}
+
+int JsonParse(eg_call* call, eg_str text, const eg_json_sink* sink, eg_str* error) {
+  call->error.clear();
+  if (ParseJsonToSink(View(text), *sink, &call->error)) {
+    return 1;
+  }
+  if (error != nullptr) {
+    *error = Str(call->error);
+  }
+  return 0;
+}
+
+void LogLine(eg_call* call, int level, eg_str message) {
+  base::LogLevel l = level <= EG_LOG_DEBUG  ? base::LogLevel::kDebug
+                     : level == EG_LOG_INFO ? base::LogLevel::kInfo
+                     : level == EG_LOG_WARN ? base::LogLevel::kWarn
+                                            : base::LogLevel::kError;
+  std::string line = "endpoint=";
+  line.append(call->endpoint_id).append(" request_id=").append(call->request_id).append(" ");
+  line.append(View(message));
+  base::Log(l, line);
+}
+
+void Respond(eg_call* call, int status, const eg_pair* headers, size_t header_count,
+             eg_str body) {
+  call->response_headers.clear();
+  for (size_t i = 0; i < header_count; ++i) {
+    call->response_headers.push_back({View(headers[i].name), View(headers[i].value)});
+  }
+  call->response->Set(status, call->response_headers, View(body));
+  call->responded = true;
+}
+
+const eg_host_api kHostApi = {
+    EG_ABI_VERSION, sizeof(eg_host_api), &QueryParams, &JsonParse, &LogLine, &Respond,
+};
+
+}  // namespace
+
+void CallState::Reset(const http::Request& req, http::Response& resp, std::string_view endpoint,
+                      std::string_view id) {
+  request = &req;
+  response = &resp;
+  endpoint_id = endpoint;
+  request_id = id;
+  responded = false;
+  query_parsed = false;
+  query_params.clear();
+  query_arena.clear();
+}
+
+const eg_host_api& HostApi() { return kHostApi; }
+
+}  // namespace edgegate::host

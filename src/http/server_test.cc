@@ -1,0 +1,228 @@
+// End-to-end tests of the HTTP server over real loopback sockets (port 0): framing, limits,
+// smuggling defences, pipelining, timeouts. The dispatcher echoes what it was given.
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace edgegate::http {
+namespace {
+
+class EchoSession : public Session {
+ public:
+  void Serve(const Request& request, Response& response) override {
+    std::string body = std::string(request.method) + " " + std::string(request.path) + " q=" +
+                       std::string(request.query) + " body=" + std::string(request.body);
+    Header headers[] = {{"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"},
+                        {"Set-Cookie", "b=2"}, {"X-Bad", "x\r\nInjected: 1"}};
+    response.Set(200, headers, body);
+  }
+};
+
+class EchoDispatcher : public Dispatcher {
+ public:
+  std::unique_ptr<Session> NewSession() override { return std::make_unique<EchoSession>(); }
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(config::HttpLimits limits = {}) {
+    ServerOptions options;
+    options.listen = {"127.0.0.1", 0};
+    options.threads = 2;
+    options.limits = limits;
+    auto server = Server::Create(options, dispatcher_);
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    server_ = std::move(server).value();
+    server_->Start();
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  int Connect() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server_->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    return fd;
+  }
+
+  // Sends `request` and reads until the server closes (or 5 s pass).
+  std::string Exchange(const std::string& request) {
+    int fd = Connect();
+    EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    std::string out = ReadAll(fd);
+    ::close(fd);
+    return out;
+  }
+
+  static std::string ReadAll(int fd) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+  static int CountOf(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (size_t at = haystack.find(needle); at != std::string::npos;
+         at = haystack.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  EchoDispatcher dispatcher_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, ServesRequestWithDateAndContentLength) {
+  StartServer();
+  std::string out = Exchange("GET /a?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("\r\nDate: "), std::string::npos);
+  EXPECT_NE(out.find("\r\nContent-Length: 21\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("GET /a q=x=1 body="), std::string::npos);
+  EXPECT_EQ(CountOf(out, "Set-Cookie:"), 2);
+  EXPECT_EQ(out.find("Injected"), std::string::npos);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  std::string out = Exchange(
+      "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+      "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  size_t a = out.find("GET /1"), b = out.find("POST /2 q= body=abc"), c = out.find("GET /3");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(c, std::string::npos);
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+}
+
+TEST_F(ServerTest, ChunkedBodyIsDechunked) {
+  StartServer();
+  std::string out = Exchange(
+      "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  EXPECT_NE(out.find("body=abcde"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, HeadHasContentLengthButNoBody) {
+  StartServer();
+  std::string out = Exchange("HEAD /h HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("Content-Length: 19\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("HEAD /h"), std::string::npos);
+}
+
+TEST_F(ServerTest, OversizedHeaderGets431) {
+  config::HttpLimits limits;
+  limits.max_header_bytes = 1024;
+  StartServer(limits);
+  std::string out = Exchange("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(2000, 'a') +
+                             "\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 431 ", 0), 0u) << out;
+}
+
+TEST_F(ServerTest, TooManyHeadersGets431) {
+  config::HttpLimits limits;
+  limits.max_header_count = 5;
+  StartServer(limits);
+  std::string req = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 10; ++i) req += "X-" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(Exchange(req + "\r\n").rfind("HTTP/1.1 431 ", 0), 0u);
+}
+
+TEST_F(ServerTest, OversizedBodyGets413) {
+  config::HttpLimits limits;
+  limits.max_body_bytes = 10;
+  StartServer(limits);
+  std::string out = Exchange("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n01234567890");
+  EXPECT_EQ(out.rfind("HTTP/1.1 413 ", 0), 0u) << out;
+}
+
+TEST_F(ServerTest, SmugglingAttemptsGet400AndClose) {
+  StartServer();
+  const char* cases[] = {
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+      "GARBAGE\r\n\r\n",
+      "GET / HTTP/1.1\r\n\r\n",
+  };
+  for (const char* c : cases) {
+    std::string out = Exchange(std::string(c) + "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(out.rfind("HTTP/1.1 400 ", 0), 0u) << c << "\n" << out;
+    EXPECT_NE(out.find("Connection: close"), std::string::npos) << c;
+    EXPECT_EQ(out.find("GET /next"), std::string::npos) << "served after a framing error: " << c;
+  }
+}
+
+TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
+  StartServer();
+  int fd = Connect();
+  std::string head = "POST /e HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n";
+  ASSERT_GT(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  char buf[256];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_GT(::send(fd, "ok", 2, MSG_NOSIGNAL), 0);
+  n = ::recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("body=ok"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(ServerTest, IncompleteHeaderTimesOutWith408) {
+  config::HttpLimits limits;
+  limits.header_timeout = std::chrono::milliseconds(200);
+  StartServer(limits);
+  std::string out = Exchange("GET / HTTP/1.1\r\nHost: h\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosedSilently) {
+  config::HttpLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(200);
+  StartServer(limits);
+  int fd = Connect();
+  EXPECT_EQ(ReadAll(fd), "");
+  ::close(fd);
+}
+
+TEST_F(ServerTest, ShutdownClosesIdleConnections) {
+  StartServer();
+  int fd = Connect();
+  std::string req = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_GT(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  char buf[512];
+  ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0);
+  server_->BeginShutdown();
+  EXPECT_TRUE(server_->WaitForConnections(std::chrono::steady_clock::now() +
+                                          std::chrono::seconds(5)));
+  EXPECT_EQ(ReadAll(fd), "");
+  ::close(fd);
+}
+
+}  // namespace
+}  // namespace edgegate::http

@@ -1,0 +1,110 @@
+// Building the path forest. Matching is in route_table.cc.
+#include "router/internal/path_tree.h"
+
+namespace edgegate::router::internal {
+namespace {
+
+// Returns the Allow value for the methods whose bits are set in `mask` (HEAD is in the mask
+// when it is served, including through GET).
+std::string AllowValue(unsigned mask) {
+  std::string allow;
+  for (int i = 0; i < kMethodCount; ++i) {
+    if ((mask & (1u << i)) != 0) {
+      allow += allow.empty() ? "" : ", ";
+      allow += kMethodNames[i];
+    }
+  }
+  return allow;
+}
+
+}  // namespace
+
+int MethodIndex(std::string_view method) {
+  for (int i = 0; i < kMethodCount; ++i) {
+    if (kMethodNames[i] == method) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+const RouteRef* Endpoint::RouteFor(int method) const {
+  if (method < 0) {
+    return nullptr;
+  }
+  if (routes[method].present()) {
+    return &routes[method];
+  }
+  return method == kHead && routes[kGet].present() ? &routes[kGet] : nullptr;
+}
+
+PathForest::PathForest() {
+  for (unsigned mask = 0; mask < (1u << kMethodCount); ++mask) {
+    allow_by_mask_.push_back(AllowValue(mask));
+  }
+}
+
+uint32_t PathForest::AddTree() { return AddNode(); }
+
+const RouteRef* PathForest::Insert(uint32_t root, const PathPattern& pattern, int method,
+                                   RouteRef route) {
+  uint32_t node = root;
+  for (const PatternSegment& segment : pattern.segments) {
+    node = Child(node, segment);
+  }
+  if (nodes_[node].endpoint == kNone) {
+    nodes_[node].endpoint = static_cast<uint32_t>(endpoints_.size());
+    endpoints_.emplace_back();
+  }
+  RouteRef& slot = endpoints_[nodes_[node].endpoint].routes[method];
+  if (slot.present()) {
+    return &slot;
+  }
+  slot = route;
+  return nullptr;
+}
+
+std::string_view PathForest::allow(uint32_t endpoint) const {
+  const Endpoint& e = endpoints_[endpoint];
+  unsigned mask = 0;
+  for (int i = 0; i < kMethodCount; ++i) {
+    if (e.RouteFor(i) != nullptr) {
+      mask |= 1u << i;
+    }
+  }
+  return allow_by_mask_[mask];
+}
+
+uint32_t PathForest::Child(uint32_t parent, const PatternSegment& segment) {
+  switch (segment.kind) {
+    case SegmentKind::kLiteral: {
+      auto next = static_cast<uint32_t>(nodes_.size());
+      uint32_t child = literals_.Insert(parent, segment.text, next);
+      if (child == next) {
+        AddNode();
+        ++nodes_[parent].literal_children;
+      }
+      return child;
+    }
+    case SegmentKind::kParam:
+      if (nodes_[parent].param == kNone) {
+        uint32_t child = AddNode();  // invalidates references into nodes_
+        nodes_[parent].param = child;
+      }
+      return nodes_[parent].param;
+    case SegmentKind::kCatchAll:
+      if (nodes_[parent].catch_all == kNone) {
+        uint32_t child = AddNode();
+        nodes_[parent].catch_all = child;
+      }
+      return nodes_[parent].catch_all;
+  }
+  return 0;  // unreachable: every kind is handled above
+}
+
+uint32_t PathForest::AddNode() {
+  nodes_.emplace_back();
+  return static_cast<uint32_t>(nodes_.size() - 1);
+}
+
+}  // namespace edgegate::router::internal

@@ -1,0 +1,318 @@
+// Building the route table from specs, and matching requests against it.
+#include "router/route_table.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "router/internal/path_tree.h"
+#include "router/pattern.h"
+
+namespace edgegate::router {
+
+using base::Result;
+using base::Status;
+using internal::kNone;
+using internal::PathForest;
+using internal::PathNode;
+
+namespace {
+
+// Scopes of the host map.
+constexpr uint32_t kExactHost = 0;     // "api.example.com"
+constexpr uint32_t kWildcardHost = 1;  // "*.example.com", keyed by "example.com"
+
+// A route as the table stores it.
+struct Route {
+  uint32_t id;          // RouteSpec::id
+  uint32_t first_name;  // its parameter names are param_names[first_name, + name_count)
+  uint32_t name_count;
+};
+
+}  // namespace
+
+struct RouteTable::Tables {
+  PathForest forest;
+  internal::FlatStringMap hosts;  // (kExactHost | kWildcardHost, name) → tree root
+  uint32_t any_host_root = kNone;  // the tree of "*"
+  bool has_exact_hosts = false;
+  bool has_wildcard_hosts = false;
+  std::vector<Route> routes;  // indexed by the forest's route indexes
+  std::vector<std::string> param_names;
+
+  // Returns the root of the tree for the normalised host pattern `host`, creating it if needed.
+  uint32_t TreeFor(std::string_view host);
+};
+
+uint32_t RouteTable::Tables::TreeFor(std::string_view host) {
+  if (host == "*") {
+    if (any_host_root == kNone) {
+      any_host_root = forest.AddTree();
+    }
+    return any_host_root;
+  }
+  bool wildcard = host.starts_with("*.");
+  (wildcard ? has_wildcard_hosts : has_exact_hosts) = true;
+  uint32_t scope = wildcard ? kWildcardHost : kExactHost;
+  std::string_view name = wildcard ? host.substr(2) : host;
+  uint32_t root = hosts.Find(scope, name);
+  if (root == kNone) {
+    root = forest.AddTree();
+    hosts.Insert(scope, name, root);
+  }
+  return root;
+}
+
+struct RouteTable::Search {
+  int method;
+  RouteMatch& match;
+  uint32_t first_endpoint = kNone;  // the first endpoint the path reached
+};
+
+namespace {
+
+// Returns `status` with "route <id>: " before its message, keeping code and field.
+Status ForRoute(const Status& status, uint32_t id) {
+  return Status(status.code(), "route " + std::to_string(id) + ": " + status.message())
+      .WithField(status.field());
+}
+
+// The validated, normalised parts of one spec.
+struct ParsedSpec {
+  std::string host;
+  int method;
+  PathPattern path;
+};
+
+Result<ParsedSpec> ParseSpec(const RouteSpec& spec) {
+  RETURN_IF_ERROR(ValidateHostPattern(spec.host));
+  RETURN_IF_ERROR(ValidateMethod(spec.method));
+  ASSIGN_OR_RETURN(PathPattern path, ParsePathPattern(spec.path));
+  return ParsedSpec{NormalizeHostPattern(spec.host),
+                    internal::MethodIndex(NormalizeMethod(spec.method)), std::move(path)};
+}
+
+// Returns the names of the parameters of `pattern`, in order.
+std::vector<std::string> ParamNames(const PathPattern& pattern) {
+  std::vector<std::string> names;
+  for (const PatternSegment& segment : pattern.segments) {
+    if (segment.kind != SegmentKind::kLiteral) {
+      names.push_back(segment.text);
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+RouteTable::RouteTable() : tables_(std::make_unique<Tables>()) {}
+RouteTable::~RouteTable() = default;
+
+Result<std::shared_ptr<const RouteTable>> RouteTable::Build(std::vector<RouteSpec> specs) {
+  std::shared_ptr<RouteTable> table(new RouteTable());
+  Tables& t = *table->tables_;
+  t.routes.reserve(specs.size());
+  for (const RouteSpec& spec : specs) {
+    Result<ParsedSpec> parsed = ParseSpec(spec);
+    if (!parsed.ok()) {
+      return ForRoute(parsed.status(), spec.id);
+    }
+    uint32_t root = t.TreeFor(parsed->host);
+    auto index = static_cast<uint32_t>(t.routes.size());
+    uint32_t existing = t.forest.Insert(root, parsed->path, parsed->method, index);
+    if (existing != kNone) {
+      return base::AlreadyExists(
+          "route " + std::to_string(spec.id) + " duplicates route " +
+          std::to_string(t.routes[existing].id) + ": " +
+          std::string(internal::kMethodNames[parsed->method]) + " " + parsed->host + " " +
+          RouteShape(parsed->path));
+    }
+    std::vector<std::string> names = ParamNames(parsed->path);
+    t.routes.push_back(Route{spec.id, static_cast<uint32_t>(t.param_names.size()),
+                             static_cast<uint32_t>(names.size())});
+    std::move(names.begin(), names.end(), std::back_inserter(t.param_names));
+  }
+  t.forest.FinishBuild();
+  t.hosts.FinishBuild();
+  table->route_count_ = t.routes.size();
+  return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+void RouteTable::Match(std::string_view host, std::string_view method, std::string_view raw_path,
+                       RouteMatch& match) const {
+  match.Reset(raw_path);
+  if (!match.SplitPath()) {
+    return;  // kNotFound
+  }
+  const Tables& t = *tables_;
+  int method_index = internal::MethodIndex(method);
+  std::string_view h = NormalizeRequestHost(host, &match.host_scratch_);
+  if (t.has_exact_hosts) {
+    uint32_t root = t.hosts.Find(kExactHost, h);
+    if (root != kNone && MatchTree(root, method_index, match)) {
+      return;
+    }
+  }
+  // "*.example.com" for "a.b.example.com": try "b.example.com", then "example.com", then "com".
+  if (t.has_wildcard_hosts) {
+    for (size_t dot = h.find('.'); dot != std::string_view::npos; dot = h.find('.', dot + 1)) {
+      uint32_t root = t.hosts.Find(kWildcardHost, h.substr(dot + 1));
+      if (root != kNone && MatchTree(root, method_index, match)) {
+        return;
+      }
+    }
+  }
+  if (t.any_host_root != kNone) {
+    MatchTree(t.any_host_root, method_index, match);
+  }
+}
+
+bool RouteTable::MatchTree(uint32_t root, int method, RouteMatch& match) const {
+  Search search{method, match};
+  match.captures_.clear();
+  if (Visit(search, root, 0)) {
+    return true;
+  }
+  if (search.first_endpoint != kNone) {
+    match.outcome = RouteMatch::Outcome::kMethodNotAllowed;
+    match.allow_ = tables_->forest.allow(search.first_endpoint);
+    return true;
+  }
+  return false;
+}
+
+// Precedence at each segment: literal child, then {param} child, then {*catch_all} child, each
+// explored fully before the next (backtracking). Every tree node is visited at most once, since
+// the segment at each depth is fixed; recursion depth is bounded by kMaxPathPatternSegments.
+bool RouteTable::Visit(Search& search, uint32_t index, size_t depth) const {
+  const PathForest& forest = tables_->forest;
+  const PathNode& node = forest.node(index);
+  const std::vector<RouteMatch::Segment>& segments = search.match.segments_;
+  if (depth == segments.size()) {
+    if (TryEnd(search, index, kNoCatchAll)) {
+      return true;
+    }
+  } else {
+    std::string_view segment = segments[depth].text;
+    uint32_t literal = forest.FindLiteral(index, segment);
+    if (literal != kNone && Visit(search, literal, depth + 1)) {
+      return true;
+    }
+    if (node.param != kNone && !segment.empty()) {
+      search.match.captures_.push_back(segment);
+      if (Visit(search, node.param, depth + 1)) {
+        return true;
+      }
+      search.match.captures_.pop_back();
+    }
+  }
+  return node.catch_all != kNone && TryEnd(search, node.catch_all, depth);
+}
+
+bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_depth) const {
+  const Tables& t = *tables_;
+  uint32_t endpoint = t.forest.node(index).endpoint;
+  if (endpoint == kNone) {
+    return false;
+  }
+  uint32_t route_index = t.forest.endpoint(endpoint).RouteFor(search.method);
+  if (route_index == kNone) {
+    if (search.first_endpoint == kNone) {
+      search.first_endpoint = endpoint;
+    }
+    return false;
+  }
+  RouteMatch& match = search.match;
+  if (catch_all_depth != kNoCatchAll) {
+    match.captures_.push_back(match.RestFrom(catch_all_depth));
+  }
+  const Route& route = t.routes[route_index];
+  for (uint32_t i = 0; i < route.name_count; ++i) {
+    match.params_.push_back(PathParam{t.param_names[route.first_name + i], match.captures_[i]});
+  }
+  match.outcome = RouteMatch::Outcome::kFound;
+  match.route_id = route.id;
+  return true;
+}
+
+// ---- RouteMatch ----
+
+std::string_view RouteMatch::param(std::string_view name) const {
+  for (const PathParam& p : params_) {
+    if (p.name == name) {
+      return p.value;
+    }
+  }
+  return {};
+}
+
+void RouteMatch::Reset(std::string_view raw_path) {
+  outcome = Outcome::kNotFound;
+  route_id = 0;
+  raw_path_ = raw_path;
+  segments_.clear();
+  captures_.clear();
+  params_.clear();
+  decoded_.clear();
+  allow_ = {};
+}
+
+// One pass with a byte loop: paths are short, and a memchr call per segment costs more.
+bool RouteMatch::SplitPath() {
+  const char* p = raw_path_.data();
+  size_t n = raw_path_.size();
+  if (n == 0 || p[0] != '/') {
+    return false;
+  }
+  if (n > 1 && p[n - 1] == '/') {
+    --n;  // "/a/" matches "/a"
+  }
+  if (n == 1) {
+    return true;  // the root has no segments
+  }
+  size_t start = 1;
+  bool escaped = false;
+  for (size_t i = 1; i < n; ++i) {
+    if (p[i] == '/') {
+      if (!AddSegment(std::string_view(p + start, i - start), start, escaped)) {
+        return false;
+      }
+      start = i + 1;
+      escaped = false;
+    } else {
+      escaped |= p[i] == '%';
+    }
+  }
+  return AddSegment(std::string_view(p + start, n - start), start, escaped);
+}
+
+bool RouteMatch::AddSegment(std::string_view text, size_t raw_offset, bool escaped) {
+  if (escaped) {
+    if (decoded_.empty()) {
+      // Segments need at most the raw size, a decoded catch-all as much again; reserving it
+      // before the first view is taken means no view into decoded_ ever dangles.
+      decoded_.reserve(2 * raw_path_.size());
+    }
+    size_t before = decoded_.size();
+    if (!PercentDecode(text, &decoded_)) {
+      return false;
+    }
+    text = std::string_view(decoded_).substr(before);
+  }
+  segments_.push_back(Segment{text, raw_offset});
+  return true;
+}
+
+std::string_view RouteMatch::RestFrom(size_t index) {
+  if (index >= segments_.size()) {
+    return {};
+  }
+  std::string_view rest = raw_path_.substr(segments_[index].raw_offset);
+  if (rest.find('%') == std::string_view::npos) {
+    return rest;
+  }
+  size_t before = decoded_.size();
+  PercentDecode(rest, &decoded_);  // cannot fail: SplitPath checked every escape
+  return std::string_view(decoded_).substr(before);
+}
+
+}  // namespace edgegate::router

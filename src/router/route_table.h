@@ -1,0 +1,134 @@
+// The route table: an immutable snapshot mapping (host, method, path) to a route id.
+//
+// Why immutable: every request on every I/O loop reads the table, and the admin API changes it
+// rarely. So the admin side builds and validates a whole new table off the request path
+// (RouteTable::Build) and publishes it as a shared_ptr<const RouteTable>; a request pins one
+// snapshot and matches against it without locks. Matching is allocation-free once the caller's
+// RouteMatch has warmed up, and costs O(labels in the host + segments in the path), independent
+// of the number of routes.
+//
+// Lookup order: host (exact, then "*.suffix" longest first, then "*"), then path (literal >
+// {param} > {*catch_all}, with backtracking), then method (HEAD falls back to GET). See Match.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace edgegate::router {
+
+// One route to build into a table. Host, method and path follow the rules in pattern.h.
+struct RouteSpec {
+  std::string host;    // "api.example.com", "*.example.com" or "*"
+  std::string method;  // GET POST PUT PATCH DELETE HEAD OPTIONS, any letter case
+  std::string path;    // "/pets/{id}", "/files/{*rest}"
+  uint32_t id = 0;     // the caller's payload index, returned by a match; need not be unique
+};
+
+// A path parameter of a match. `name` points into the table (valid while the table lives);
+// `value` is percent-decoded and points into the request path or into the RouteMatch (valid
+// until the next Match with that RouteMatch, and while the request path's buffer lives).
+struct PathParam {
+  std::string_view name;
+  std::string_view value;
+};
+
+// The result of RouteTable::Match plus the scratch space that keeps matching allocation-free:
+// reuse one RouteMatch per connection or loop. Thread-compatible.
+class RouteMatch {
+ public:
+  enum class Outcome { kFound, kMethodNotAllowed, kNotFound };
+
+  // Set by every Match.
+  Outcome outcome = Outcome::kNotFound;
+  // The matched route's RouteSpec::id. Valid when outcome == kFound.
+  uint32_t route_id = 0;
+
+  // The path parameters in pattern order (a catch-all last). Empty unless kFound.
+  std::span<const PathParam> params() const { return params_; }
+  // Returns the decoded value of parameter `name`, or an empty view if there is none.
+  std::string_view param(std::string_view name) const;
+  // For kMethodNotAllowed: the path's methods for an Allow header, sorted, HEAD included when
+  // GET is present, e.g. "GET, HEAD, POST". Points into the table. Empty otherwise.
+  std::string_view allow() const { return allow_; }
+
+ private:
+  friend class RouteTable;
+
+  struct Segment {
+    std::string_view text;  // decoded
+    size_t raw_offset;      // where the segment starts in the raw path
+  };
+
+  void Reset(std::string_view raw_path);
+  // Splits raw_path_ into segments_, decoding the ones with '%'. False on an invalid escape.
+  bool SplitPath();
+  // Appends one segment, decoding it if `escaped`. False on an invalid escape.
+  bool AddSegment(std::string_view text, size_t raw_offset, bool escaped);
+  // Returns the decoded rest of the raw path from segment `index` on ("" past the end).
+  std::string_view RestFrom(size_t index);
+
+  std::string_view raw_path_;
+  std::vector<Segment> segments_;
+  std::vector<std::string_view> captures_;  // values of the params on the current search path
+  std::vector<PathParam> params_;
+  std::string decoded_;  // decoded segments; capacity reserved up front so views never dangle
+  std::string host_scratch_;
+  std::string_view allow_;
+};
+
+// An immutable set of routes. Thread-safe: all methods are const and lock-free.
+class RouteTable {
+ public:
+  // Builds a table from `specs`. InvalidArgument naming the field ("domain", "method", "path")
+  // on a bad pattern; AlreadyExists if two specs share (host, method, path shape), where the
+  // shape ignores parameter names (/pets/{id} and /pets/{petId} collide). Messages name the ids.
+  static base::Result<std::shared_ptr<const RouteTable>> Build(std::vector<RouteSpec> specs);
+
+  ~RouteTable();
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
+
+  // Matches a request and writes the outcome into `match`.
+  //  - `host` is the Host header value as received (port, case and a trailing dot are handled).
+  //  - `method` is compared exactly (HTTP methods are case-sensitive); a HEAD request falls back
+  //    to the GET route when the path has no HEAD route.
+  //  - `raw_path` is the request target's path without the query string, still percent-encoded.
+  //    A path not starting with '/' or with an invalid escape is kNotFound. One trailing slash
+  //    is ignored ("/a/" matches "/a"), except that a catch-all captures the rest verbatim.
+  // The first host candidate (exact, longest wildcard, ..., "*") whose tree matches the path
+  // decides: kFound, or kMethodNotAllowed with allow() set. No candidate matches: kNotFound.
+  // Allocation-free once `match` has seen paths as long as this one. Thread-safe.
+  void Match(std::string_view host, std::string_view method, std::string_view raw_path,
+             RouteMatch& match) const;
+
+  // Returns the number of routes in the table.
+  size_t size() const { return route_count_; }
+
+ private:
+  struct Tables;  // hosts → path trees → routes
+  struct Search;  // the state of one path search
+
+  RouteTable();
+  // True if the tree at `root` decides the outcome: a route for the method, or the path with
+  // other methods only.
+  bool MatchTree(uint32_t root, int method, RouteMatch& match) const;
+  // Depth-first search from node `index` at path segment `depth`; true once a route is found.
+  bool Visit(Search& search, uint32_t index, size_t depth) const;
+  // Tries node `index` as the end of the path; `catch_all_depth` is the segment a catch-all
+  // node's value starts at, or kNoCatchAll. True if the node has a route for the method.
+  bool TryEnd(Search& search, uint32_t index, size_t catch_all_depth) const;
+
+  static constexpr size_t kNoCatchAll = SIZE_MAX;
+
+  std::unique_ptr<Tables> tables_;  // immutable after Build
+  size_t route_count_ = 0;
+};
+
+}  // namespace edgegate::router

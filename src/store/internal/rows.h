@@ -1,0 +1,44 @@
+// Shared by the store's .cc files: the column lists each SELECT uses, the readers that turn a
+// row into a record, and the text encoding of string lists (newline-joined: list entries such
+// as dependency names and scopes cannot contain a newline, and the store refuses any that do).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/internal/sqlite.h"
+#include "store/records.h"
+
+namespace edgegate::store::internal {
+
+// Column order read by ReadEndpoint. The second list leaves the (possibly large) code out.
+inline constexpr char kEndpointColumns[] =
+    "id, name, path, method, domain, route_shape, collection_id, description, code, "
+    "dependencies, enabled, status, active_version, created_at, updated_at";
+inline constexpr char kEndpointColumnsWithoutCode[] =
+    "id, name, path, method, domain, route_shape, collection_id, description, '' AS code, "
+    "dependencies, enabled, status, active_version, created_at, updated_at";
+inline constexpr char kVersionColumns[] =
+    "endpoint_id, version, hash, source, dependencies, library_path, state, created_at";
+inline constexpr char kApiKeyColumns[] =
+    "id, label, key_hash, prefix, scopes, enabled, created_at, expires_at";
+
+// REQUIRES: `row` is positioned on a row selected with the matching column list.
+EndpointRecord ReadEndpoint(const Statement& row);
+VersionRecord ReadVersion(const Statement& row);
+ApiKeyRecord ReadApiKey(const Statement& row);
+
+// Joins entries with '\n'. REQUIRES: CheckList(items, ...) is ok.
+std::string JoinList(const std::vector<std::string>& items);
+// Inverse of JoinList; "" is the empty list.
+std::vector<std::string> SplitList(std::string_view text);
+// InvalidArgument naming `field` if an entry is empty or contains '\n'.
+Status CheckList(const std::vector<std::string>& items, const char* field);
+// InvalidArgument naming `field` unless `value` is one of `allowed`.
+Status CheckOneOf(const std::string& value, std::span<const char* const> allowed,
+                  const char* field);
+
+}  // namespace edgegate::store::internal

@@ -1,0 +1,133 @@
+// Durable admin state: endpoints, their handler versions and API keys, in one SQLite file.
+// Why SQLite: the gateway runs from one binary with no server to install; WAL mode with
+// synchronous=NORMAL makes every committed mutation survive a process crash or kill -9, which
+// is what DESIGN.md §7 asks of a restart. Every mutation below is exactly one transaction.
+//
+// Errors: NotFound / AlreadyExists / InvalidArgument (with field) as documented per call;
+// any sqlite failure is Internal with sqlite's message. Nothing here throws or aborts.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/records.h"
+
+namespace edgegate::store {
+
+using base::Result;
+using base::Status;
+
+namespace internal {
+class Database;
+enum class Violation;
+}  // namespace internal
+
+// Formats unix milliseconds as ISO 8601 UTC with milliseconds: "2026-11-26T11:34:51.123Z".
+std::string FormatTimestamp(int64_t ms);
+
+struct StoreOptions {
+  // Current time in unix milliseconds; default (empty): the system clock. Tests inject one.
+  std::function<int64_t()> now_ms;
+  // How long a statement waits for another process holding the write lock before failing.
+  int busy_timeout_ms = 5000;
+};
+
+// Thread-safe: every call holds an internal mutex for its duration (one sqlite connection).
+// Mostly called from the admin thread; never call it from an I/O loop (it does disk I/O).
+class Store {
+ public:
+  // Opens `db_file` (creating it and its parent directory if missing), sets WAL,
+  // synchronous=NORMAL, foreign_keys=ON and the busy timeout, and applies pending migrations.
+  // FailedPrecondition if the file holds a schema newer than this binary; Internal otherwise.
+  static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& db_file,
+                                             StoreOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The schema version of the open database (== LatestSchemaVersion() after Open).
+  Result<int64_t> SchemaVersion();
+
+  // ---- Endpoints ----
+  // Inserts `endpoint`; created_at/updated_at of 0 are stamped with now. AlreadyExists
+  // "an endpoint with the same domain, method and path already exists: <id>" when
+  // (domain, method, route_shape) is taken, or "endpoint <id> already exists" for a duplicate
+  // id; InvalidArgument (field "collection_id") if the collection does not exist, (field
+  // "status" / "dependencies") for a value the store cannot hold.
+  Status CreateEndpoint(const EndpointRecord& endpoint);
+  // NotFound "endpoint <id> not found".
+  Result<EndpointRecord> GetEndpoint(const std::string& id);
+  // Endpoints matching `filter`, ordered by (created_at, id). InvalidArgument (field
+  // "after_id") if the cursor endpoint does not exist (e.g. it was deleted meanwhile).
+  Result<std::vector<EndpointRecord>> ListEndpoints(const EndpointFilter& filter);
+  // Replaces the mutable fields (name, path, method, domain, route_shape, collection_id,
+  // description, code, dependencies, enabled) of endpoint `endpoint.id` and sets updated_at to
+  // now. status, active_version and created_at are left alone: they change only through
+  // SetEndpointStatus / ActivateVersion, so a code edit never stops a running endpoint.
+  // Errors as CreateEndpoint, plus NotFound.
+  Status UpdateEndpoint(const EndpointRecord& endpoint);
+  // Deletes the endpoint and all its versions. NotFound if absent.
+  Status DeleteEndpoint(const std::string& id);
+  // Sets status and active_version (nullopt = none) and updated_at. NotFound; InvalidArgument
+  // (field "status") if `status` is not one of kEndpointStatuses.
+  Status SetEndpointStatus(const std::string& id, const std::string& status,
+                           std::optional<int64_t> active_version);
+
+  // ---- Handler versions ----
+  // Stores `v` as version max+1 of `v.endpoint_id` (1 for the first) and returns the stored
+  // record. created_at 0 is stamped with now. NotFound if the endpoint does not exist;
+  // InvalidArgument (field "state" / "dependencies").
+  Result<VersionRecord> AddVersion(VersionRecord v);
+  // All versions of the endpoint, ascending. NotFound if the endpoint does not exist.
+  Result<std::vector<VersionRecord>> ListVersions(const std::string& endpoint_id);
+  // NotFound "version <n> of endpoint <id> not found".
+  Result<VersionRecord> GetVersion(const std::string& endpoint_id, int64_t version);
+  // The newest version of the endpoint built from `hash`, or nullopt.
+  Result<std::optional<VersionRecord>> FindVersionByHash(const std::string& endpoint_id,
+                                                         const std::string& hash);
+  // NotFound; InvalidArgument (field "state") if not one of kVersionStates.
+  Status SetVersionState(const std::string& endpoint_id, int64_t version, const std::string& state);
+  // In one transaction: every other "active" version of the endpoint becomes "draining", this
+  // one becomes "active", and the endpoint becomes status "running" with active_version =
+  // `version`. NotFound if the version does not exist; FailedPrecondition if it is "failed".
+  Status ActivateVersion(const std::string& endpoint_id, int64_t version);
+
+  // ---- API keys ----
+  // created_at 0 is stamped with now. AlreadyExists for a duplicate id or key_hash;
+  // InvalidArgument (field "scopes").
+  Status AddApiKey(const ApiKeyRecord& key);
+  // All keys, ordered by (created_at, id).
+  Result<std::vector<ApiKeyRecord>> ListApiKeys();
+  // The key whose key_hash is `hash` (enabled or not, expired or not), or nullopt. The caller
+  // checks enabled and expires_at.
+  Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash);
+  Result<int64_t> CountApiKeys();
+  // NotFound "api key <id> not found".
+  Status DeleteApiKey(const std::string& id);
+  Status SetApiKeyEnabled(const std::string& id, bool enabled);
+
+ private:
+  Store(std::unique_ptr<internal::Database> db, std::function<int64_t()> now_ms);
+
+  // Runs `body` inside one IMMEDIATE transaction; commits if it returns ok, else rolls back.
+  Status WriteLocked(const std::function<Status()>& body);
+  Status RequireEndpointLocked(const std::string& id);
+  Result<std::optional<std::string>> FindRouteOwnerLocked(const EndpointRecord& endpoint);
+  Status MapEndpointWriteErrorLocked(const EndpointRecord& endpoint, Status error,
+                                     internal::Violation violation);
+  Result<VersionRecord> GetVersionLocked(const std::string& endpoint_id, int64_t version);
+
+  const std::function<int64_t()> now_ms_;  // immutable after construction
+
+  std::mutex mu_;
+  std::unique_ptr<internal::Database> db_;  // guarded by mu_
+};
+
+}  // namespace edgegate::store
