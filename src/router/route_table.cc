@@ -2,7 +2,6 @@
 #include "router/route_table.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "router/internal/path_tree.h"
 #include "router/pattern.h"
@@ -21,11 +20,10 @@ namespace {
 constexpr uint32_t kExactHost = 0;     // "api.example.com"
 constexpr uint32_t kWildcardHost = 1;  // "*.example.com", keyed by "example.com"
 
-// A route as the table stores it.
-struct Route {
-  uint32_t id;          // RouteSpec::id
-  uint32_t first_name;  // its parameter names are param_names[first_name, + name_count)
-  uint32_t name_count;
+// The parameter names of a route: param_names[first, first + count).
+struct NameList {
+  uint32_t first;
+  uint32_t count;
 };
 
 }  // namespace
@@ -36,12 +34,38 @@ struct RouteTable::Tables {
   uint32_t any_host_root = kNone;  // the tree of "*"
   bool has_exact_hosts = false;
   bool has_wildcard_hosts = false;
-  std::vector<Route> routes;  // indexed by the forest's route indexes
+  // Distinct lists of parameter names (most routes share a few), indexed by RouteRef::names.
+  std::vector<NameList> name_lists;
   std::vector<std::string> param_names;
 
   // Returns the root of the tree for the normalised host pattern `host`, creating it if needed.
   uint32_t TreeFor(std::string_view host);
+  // Returns the index in name_lists of the parameter names of `pattern`, adding them if new.
+  // `index` maps the names joined by '/' to the index, during Build.
+  uint32_t NamesOf(const PathPattern& pattern, internal::StringMap<uint32_t>& index);
 };
+
+uint32_t RouteTable::Tables::NamesOf(const PathPattern& pattern,
+                                     internal::StringMap<uint32_t>& index) {
+  std::string key;
+  for (const PatternSegment& segment : pattern.segments) {
+    if (segment.kind != SegmentKind::kLiteral) {
+      key += segment.text + "/";
+    }
+  }
+  auto [it, added] = index.try_emplace(key, static_cast<uint32_t>(name_lists.size()));
+  if (added) {
+    NameList list{static_cast<uint32_t>(param_names.size()), 0};
+    for (const PatternSegment& segment : pattern.segments) {
+      if (segment.kind != SegmentKind::kLiteral) {
+        param_names.push_back(segment.text);
+        ++list.count;
+      }
+    }
+    name_lists.push_back(list);
+  }
+  return it->second;
+}
 
 uint32_t RouteTable::Tables::TreeFor(std::string_view host) {
   if (host == "*") {
@@ -91,17 +115,6 @@ Result<ParsedSpec> ParseSpec(const RouteSpec& spec) {
                     internal::MethodIndex(NormalizeMethod(spec.method)), std::move(path)};
 }
 
-// Returns the names of the parameters of `pattern`, in order.
-std::vector<std::string> ParamNames(const PathPattern& pattern) {
-  std::vector<std::string> names;
-  for (const PatternSegment& segment : pattern.segments) {
-    if (segment.kind != SegmentKind::kLiteral) {
-      names.push_back(segment.text);
-    }
-  }
-  return names;
-}
-
 }  // namespace
 
 RouteTable::RouteTable() : tables_(std::make_unique<Tables>()) {}
@@ -110,30 +123,25 @@ RouteTable::~RouteTable() = default;
 Result<std::shared_ptr<const RouteTable>> RouteTable::Build(std::vector<RouteSpec> specs) {
   std::shared_ptr<RouteTable> table(new RouteTable());
   Tables& t = *table->tables_;
-  t.routes.reserve(specs.size());
+  internal::StringMap<uint32_t> name_index;
   for (const RouteSpec& spec : specs) {
     Result<ParsedSpec> parsed = ParseSpec(spec);
     if (!parsed.ok()) {
       return ForRoute(parsed.status(), spec.id);
     }
-    uint32_t root = t.TreeFor(parsed->host);
-    auto index = static_cast<uint32_t>(t.routes.size());
-    uint32_t existing = t.forest.Insert(root, parsed->path, parsed->method, index);
-    if (existing != kNone) {
-      return base::AlreadyExists(
-          "route " + std::to_string(spec.id) + " duplicates route " +
-          std::to_string(t.routes[existing].id) + ": " +
-          std::string(internal::kMethodNames[parsed->method]) + " " + parsed->host + " " +
-          RouteShape(parsed->path));
+    internal::RouteRef route{spec.id, t.NamesOf(parsed->path, name_index)};
+    const internal::RouteRef* existing =
+        t.forest.Insert(t.TreeFor(parsed->host), parsed->path, parsed->method, route);
+    if (existing != nullptr) {
+      return base::AlreadyExists("route " + std::to_string(spec.id) + " duplicates route " +
+                                 std::to_string(existing->id) + ": " +
+                                 std::string(internal::kMethodNames[parsed->method]) + " " +
+                                 parsed->host + " " + RouteShape(parsed->path));
     }
-    std::vector<std::string> names = ParamNames(parsed->path);
-    t.routes.push_back(Route{spec.id, static_cast<uint32_t>(t.param_names.size()),
-                             static_cast<uint32_t>(names.size())});
-    std::move(names.begin(), names.end(), std::back_inserter(t.param_names));
   }
   t.forest.FinishBuild();
   t.hosts.FinishBuild();
-  table->route_count_ = t.routes.size();
+  table->route_count_ = specs.size();
   return std::shared_ptr<const RouteTable>(std::move(table));
 }
 
@@ -214,8 +222,8 @@ bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_depth) 
   if (endpoint == kNone) {
     return false;
   }
-  uint32_t route_index = t.forest.endpoint(endpoint).RouteFor(search.method);
-  if (route_index == kNone) {
+  const internal::RouteRef* route = t.forest.endpoint(endpoint).RouteFor(search.method);
+  if (route == nullptr) {
     if (search.first_endpoint == kNone) {
       search.first_endpoint = endpoint;
     }
@@ -225,12 +233,12 @@ bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_depth) 
   if (catch_all_depth != kNoCatchAll) {
     match.captures_.push_back(match.RestFrom(catch_all_depth));
   }
-  const Route& route = t.routes[route_index];
-  for (uint32_t i = 0; i < route.name_count; ++i) {
-    match.params_.push_back(PathParam{t.param_names[route.first_name + i], match.captures_[i]});
+  const NameList& names = t.name_lists[route->names];
+  for (uint32_t i = 0; i < names.count; ++i) {
+    match.params_.push_back(PathParam{t.param_names[names.first + i], match.captures_[i]});
   }
   match.outcome = RouteMatch::Outcome::kFound;
-  match.route_id = route.id;
+  match.route_id = route->id;
   return true;
 }
 
