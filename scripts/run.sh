@@ -38,7 +38,7 @@ args=(serve --data-dir "$data_dir")
 [[ -n ${EDGEGATE_LISTEN:-} ]] && args+=(--listen "$EDGEGATE_LISTEN")
 [[ -n ${EDGEGATE_ADMIN_LISTEN:-} ]] && args+=(--admin-listen "$EDGEGATE_ADMIN_LISTEN")
 echo "run: $bin ${args[*]}"
-"$bin" "${args[@]}" &
+env -u EDGEGATE_BIN "$bin" "${args[@]}" &  # EDGEGATE_BIN is this script's, not the gateway's
 gateway_pid=$!
 
 # Forwards SIGTERM, waits (bounded) for the gateway and exits with its status.

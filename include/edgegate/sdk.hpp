@@ -239,14 +239,14 @@ class Response {
     std::string value;
   };
 
-  static Response ok(Json body);                       // 200 application/json
-  static Response json(int status, Json body);         // application/json
+  static Response ok(const Json& body);                // 200 application/json
+  static Response json(int status, const Json& body);  // application/json
   static Response text(int status, std::string body);  // text/plain; charset=utf-8
   static Response html(int status, std::string body);  // text/html; charset=utf-8
   static Response binary(int status, std::string bytes, std::string content_type);
-  static Response created(Json body = {});   // 201; a null body sends no body at all
-  static Response accepted(Json body = {});  // 202; a null body sends no body at all
-  static Response no_content();              // 204
+  static Response created(const Json& body = {});   // 201; a null body sends no body at all
+  static Response accepted(const Json& body = {});  // 202; a null body sends no body at all
+  static Response no_content();                     // 204
   // 3xx with a Location header. Throws std::invalid_argument on CR/LF/NUL in `location`.
   static Response redirect(std::string location, int status = 302);
   // Error helpers: JSON {"error": message}.
@@ -273,7 +273,6 @@ class Response {
  private:
   Response(int status, const char* static_content_type, std::string body) noexcept
       : status_(status), static_content_type_(static_content_type), body_(std::move(body)) {}
-  static Response JsonBody(int status, const Json& body);
   static Response Error(int status, std::string message);
 
   int status_;

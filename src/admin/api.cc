@@ -5,14 +5,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/decode_view.hpp>
-#include <boost/url/parse_query.hpp>
 #include <charconv>
 #include <optional>
 
 #include "admin/reply.h"
 #include "base/log.h"
 #include "http/coroutine.h"
+#include "http/query.h"
 #include "router/route_table.h"
 
 namespace edgegate::admin {
@@ -60,14 +59,15 @@ std::string_view HeaderValue(const http::Request& request, std::string_view name
 
 // The decoded value of query parameter `name`, if present.
 std::optional<std::string> QueryParam(const http::Request& request, std::string_view name) {
-  auto parsed = boost::urls::parse_query(request.query);
-  if (!parsed) return std::nullopt;
-  for (auto param : *parsed) {
-    if (param.key == name) {
-      return param.value.decode();
+  std::optional<std::string> found;
+  http::ForEachQueryParam(request.query, [&](std::string_view key, std::string_view value) {
+    std::string decoded_key, decoded_value;
+    if (!found && http::DecodeQueryComponent(key, &decoded_key) && decoded_key == name &&
+        http::DecodeQueryComponent(value, &decoded_value)) {
+      found = std::move(decoded_value);
     }
-  }
-  return std::nullopt;
+  });
+  return found;
 }
 
 }  // namespace

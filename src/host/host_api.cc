@@ -1,13 +1,10 @@
-// Implementation of eg_host_api: query parsing (Boost.URL), JSON (Boost.JSON via json_bridge),
+// Implementation of eg_host_api: query decoding (Boost.URL), JSON (Boost.JSON via json_bridge),
 // logging and responses. Every function is called by handler code on the request's loop.
-#include <boost/url/decode_view.hpp>
-#include <boost/url/encoding_opts.hpp>
-#include <boost/url/params_encoded_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include "base/log.h"
 #include "host/call.h"
 #include "host/json_bridge.h"
+#include "http/query.h"
 
 namespace edgegate::host {
 namespace {
@@ -15,32 +12,30 @@ namespace {
 std::string_view View(eg_str s) { return {s.data, s.size}; }
 eg_str Str(std::string_view s) { return {s.data(), s.size()}; }
 
-// Appends the decoded form of `encoded` (with '+' as space) to `arena`, which has capacity
-// reserved for the whole query so the returned view stays valid.
-eg_str DecodeInto(std::string& arena, boost::urls::pct_string_view encoded) {
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
+// Decodes `encoded` onto the end of `arena` and returns the view of it. The arena has capacity
+// reserved for the whole query (decoding never grows), so earlier views stay valid.
+bool DecodeInto(std::string& arena, std::string_view encoded, eg_str* out) {
   size_t at = arena.size();
-  for (char c : boost::urls::decode_view(encoded, opts)) {
-    arena.push_back(c);
+  if (!http::DecodeQueryComponent(encoded, &arena)) {
+    return false;
   }
-  return {arena.data() + at, arena.size() - at};
+  *out = {arena.data() + at, arena.size() - at};
+  return true;
 }
 
 void ParseQuery(CallState& call) {
   call.query_parsed = true;
-  std::string_view query = call.request->query;
-  call.query_arena.reserve(query.size());  // decoding never grows: views stay valid
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed) {
-    return;  // malformed escapes: no parameters rather than a guess
-  }
-  for (auto param : *parsed) {
+  call.query_arena.reserve(call.request->query.size());
+  http::ForEachQueryParam(call.request->query, [&call](std::string_view key, std::string_view value) {
     eg_pair pair;
-    pair.name = DecodeInto(call.query_arena, param.key);
-    pair.value = param.has_value ? DecodeInto(call.query_arena, param.value) : eg_str{"", 0};
-    call.query_params.push_back(pair);
-  }
+    size_t mark = call.query_arena.size();
+    if (DecodeInto(call.query_arena, key, &pair.name) &&
+        DecodeInto(call.query_arena, value, &pair.value)) {
+      call.query_params.push_back(pair);
+    } else {
+      call.query_arena.resize(mark);  // a malformed escape: skip the parameter, don't guess
+    }
+  });
 }
 
 const eg_pair* QueryParams(eg_call* call, size_t* count) {

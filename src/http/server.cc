@@ -71,13 +71,15 @@ void Loop::CloseIdleConnections() {
 
 namespace {
 
-// Fails with EADDRINUSE if anything holds the address, even a process that bound it with
-// SO_REUSEPORT (which would otherwise silently share our port).
+// Fails with EADDRINUSE if a listener holds the address, even one that bound it with
+// SO_REUSEPORT (which would otherwise silently share our port). SO_REUSEADDR on the probe lets
+// it bind over TIME_WAIT connections left by a previous run, but never over a listener.
 base::Status ProbeAddressFree(const tcp::endpoint& endpoint) {
   asio::io_context ioc;
   tcp::acceptor probe(ioc);
   error_code ec;
   probe.open(endpoint.protocol(), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) probe.bind(endpoint, ec);
   if (ec) {
     return base::FieldError("listen", "cannot listen on " + endpoint.address().to_string() + ":" +

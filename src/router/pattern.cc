@@ -103,8 +103,8 @@ Status ParseParamSegment(std::string_view pattern, std::string_view text, Patter
     return PathError(pattern, "unbalanced braces: " + Quoted(text) + " has no closing '}'");
   }
   if (text.back() != '}') {
-    return PathError(pattern, "a parameter must be a whole segment, as in /pets/{id}; found " +
-                                  Quoted(text));
+    return PathError(
+        pattern, "a parameter must be a whole segment, as in /pets/{id}; found " + Quoted(text));
   }
   std::string_view name = text.substr(1, text.size() - 2);
   out.kind = SegmentKind::kParam;
@@ -119,8 +119,8 @@ Status ParseParamSegment(std::string_view pattern, std::string_view text, Patter
     return PathError(pattern, "empty parameter name in " + Quoted(text));
   }
   if (!IsValidName(name)) {
-    return PathError(pattern, "parameter name " + Quoted(name) +
-                                  " must match [A-Za-z_][A-Za-z0-9_]*");
+    return PathError(pattern,
+                     "parameter name " + Quoted(name) + " must match [A-Za-z_][A-Za-z0-9_]*");
   }
   out.text = std::string(name);
   return OkStatus();
@@ -132,16 +132,17 @@ Status ParseLiteralSegment(std::string_view pattern, std::string_view text, Patt
     return PathError(pattern, "'.' and '..' segments are not allowed");
   }
   if (text == "*") {
-    return PathError(pattern, "a bare '*' segment is not a wildcard; write {*name} to match the "
-                              "rest of the path");
+    return PathError(pattern,
+                     "a bare '*' segment is not a wildcard; write {*name} to match the "
+                     "rest of the path");
   }
   if (text.find('{') == std::string_view::npos && text.find('}') != std::string_view::npos) {
     return PathError(pattern, "unbalanced braces: " + Quoted(text) + " has '}' without '{'");
   }
   for (char c : text) {
     if (c == '{' || c == '}') {
-      return PathError(pattern, "a parameter must be a whole segment, as in /pets/{id}; found " +
-                                    Quoted(text));
+      return PathError(
+          pattern, "a parameter must be a whole segment, as in /pets/{id}; found " + Quoted(text));
     }
     if (c != '%' && !IsPathChar(c)) {
       return PathError(pattern, "character " + Quoted(std::string_view(&c, 1)) +
@@ -234,7 +235,8 @@ Status ValidateHostPattern(std::string_view pattern) {
     name.remove_prefix(2);
   }
   if (name.find('*') != std::string_view::npos) {
-    return DomainError(pattern, "'*' is only allowed as the whole first label, as in *.example.com");
+    return DomainError(pattern,
+                       "'*' is only allowed as the whole first label, as in *.example.com");
   }
   return ValidateHostName(pattern, name);
 }
@@ -314,9 +316,15 @@ std::string RouteShape(const PathPattern& pattern) {
   for (const PatternSegment& s : pattern.segments) {
     shape.push_back('/');
     switch (s.kind) {
-      case SegmentKind::kLiteral: AppendCanonicalLiteral(s.text, shape); break;
-      case SegmentKind::kParam: shape += "{}"; break;
-      case SegmentKind::kCatchAll: shape += "{*}"; break;
+      case SegmentKind::kLiteral:
+        AppendCanonicalLiteral(s.text, shape);
+        break;
+      case SegmentKind::kParam:
+        shape += "{}";
+        break;
+      case SegmentKind::kCatchAll:
+        shape += "{*}";
+        break;
     }
   }
   return shape;

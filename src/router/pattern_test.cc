@@ -84,10 +84,11 @@ TEST(PathPatternTest, LiteralEscapesAreDecoded) {
 
 TEST(PathPatternTest, RejectsMalformedPatternsNamingThePathField) {
   for (std::string_view bad :
-       {"", "pets", "/pets/", "/pets//{id}", "//", "/a{id}", "/{id}a", "/{id", "/id}", "/{}",
-        "/{*}", "/{1id}", "/{i-d}", "/{*rest}/more", "/{id}/{id}", "/{id}/{*id}", "/{{id}}",
-        "/pets?x=1", "/pets#top", "/a b", "/./a", "/a/..", "/files/*", "/bad%zz", "/bad%2",
-        "/{ id}"}) {
+       {"",          "pets",          "/pets/",     "/pets//{id}", "//",       "/a{id}",
+        "/{id}a",    "/{id",          "/id}",       "/{}",         "/{*}",     "/{1id}",
+        "/{i-d}",    "/{*rest}/more", "/{id}/{id}", "/{id}/{*id}", "/{{id}}",  "/pets?x=1",
+        "/pets#top", "/a b",          "/./a",       "/a/..",       "/files/*", "/bad%zz",
+        "/bad%2",    "/{ id}"}) {
     ExpectFieldError(ParsePathPattern(bad).status(), "path", bad);
   }
 }
@@ -103,8 +104,7 @@ TEST(PathPatternTest, RejectsTooManySegments) {
 TEST(PathPatternTest, ErrorMessagesSayWhatIsWrong) {
   EXPECT_NE(ParsePathPattern("/{*rest}/x").status().message().find("last segment"),
             std::string::npos);
-  EXPECT_NE(ParsePathPattern("/{a}/{a}").status().message().find("used twice"),
-            std::string::npos);
+  EXPECT_NE(ParsePathPattern("/{a}/{a}").status().message().find("used twice"), std::string::npos);
   EXPECT_NE(ParsePathPattern("/{a").status().message().find("unbalanced"), std::string::npos);
 }
 

@@ -1,8 +1,6 @@
 // Building the route table from specs, and matching requests against it.
 #include "router/route_table.h"
 
-#include <algorithm>
-
 #include "router/internal/path_tree.h"
 #include "router/pattern.h"
 
@@ -30,7 +28,7 @@ struct NameList {
 
 struct RouteTable::Tables {
   PathForest forest;
-  internal::FlatStringMap hosts;  // (kExactHost | kWildcardHost, name) → tree root
+  internal::FlatStringMap hosts;   // (kExactHost | kWildcardHost, name) → tree root
   uint32_t any_host_root = kNone;  // the tree of "*"
   bool has_exact_hosts = false;
   bool has_wildcard_hosts = false;
@@ -264,6 +262,23 @@ void RouteMatch::Reset(std::string_view raw_path) {
   allow_ = {};
 }
 
+bool RouteMatch::AddSegment(std::string_view text, size_t raw_offset, bool escaped) {
+  if (escaped) {
+    if (decoded_.empty()) {
+      // Segments need at most the raw size, a decoded catch-all as much again; reserving it
+      // before the first view is taken means no view into decoded_ ever dangles.
+      decoded_.reserve(2 * raw_path_.size());
+    }
+    size_t before = decoded_.size();
+    if (!PercentDecode(text, &decoded_)) {
+      return false;
+    }
+    text = std::string_view(decoded_).substr(before);
+  }
+  segments_.push_back(Segment{text, raw_offset});
+  return true;
+}
+
 // One pass with a byte loop: paths are short, and a memchr call per segment costs more.
 bool RouteMatch::SplitPath() {
   const char* p = raw_path_.data();
@@ -291,23 +306,6 @@ bool RouteMatch::SplitPath() {
     }
   }
   return AddSegment(std::string_view(p + start, n - start), start, escaped);
-}
-
-bool RouteMatch::AddSegment(std::string_view text, size_t raw_offset, bool escaped) {
-  if (escaped) {
-    if (decoded_.empty()) {
-      // Segments need at most the raw size, a decoded catch-all as much again; reserving it
-      // before the first view is taken means no view into decoded_ ever dangles.
-      decoded_.reserve(2 * raw_path_.size());
-    }
-    size_t before = decoded_.size();
-    if (!PercentDecode(text, &decoded_)) {
-      return false;
-    }
-    text = std::string_view(decoded_).substr(before);
-  }
-  segments_.push_back(Segment{text, raw_offset});
-  return true;
 }
 
 std::string_view RouteMatch::RestFrom(size_t index) {

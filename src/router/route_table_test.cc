@@ -22,9 +22,12 @@ int64_t MatchId(const RouteTable& table, std::string_view host, std::string_view
                 std::string_view path, RouteMatch& match) {
   table.Match(host, method, path, match);
   switch (match.outcome) {
-    case Outcome::kFound: return match.route_id;
-    case Outcome::kMethodNotAllowed: return -405;
-    case Outcome::kNotFound: return -404;
+    case Outcome::kFound:
+      return match.route_id;
+    case Outcome::kMethodNotAllowed:
+      return -405;
+    case Outcome::kNotFound:
+      return -404;
   }
   return 0;
 }
@@ -110,8 +113,12 @@ TEST(RouteTableTest, CatchAllMatchesEmptyAndManySegments) {
   auto t = MustBuild({{"*", "GET", "/files/{*rest}", 1}});
   RouteMatch match;
   for (auto [path, rest] : std::vector<std::pair<std::string_view, std::string_view>>{
-           {"/files", ""}, {"/files/", ""}, {"/files/a", "a"}, {"/files/a/b", "a/b"},
-           {"/files/a/b/", "a/b/"}, {"/files/a%20b/c%2Fd", "a b/c/d"}}) {
+           {"/files", ""},
+           {"/files/", ""},
+           {"/files/a", "a"},
+           {"/files/a/b", "a/b"},
+           {"/files/a/b/", "a/b/"},
+           {"/files/a%20b/c%2Fd", "a b/c/d"}}) {
     ASSERT_EQ(MatchId(*t, "example.com", "GET", path, match), 1) << path;
     ASSERT_EQ(match.params().size(), 1u);
     EXPECT_EQ(match.params()[0].name, "rest");
@@ -192,8 +199,8 @@ TEST(RouteTableTest, FirstHostWhosePathMatchesDecidesEvenWithAnotherMethod) {
 }
 
 TEST(RouteTableTest, DuplicateShapesAreRejected) {
-  auto dup = RouteTable::Build({{"*.example.com", "GET", "/pets/{id}", 1},
-                                {"*.EXAMPLE.com", "get", "/pets/{petId}", 2}});
+  auto dup = RouteTable::Build(
+      {{"*.example.com", "GET", "/pets/{id}", 1}, {"*.EXAMPLE.com", "get", "/pets/{petId}", 2}});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), base::Code::kAlreadyExists);
   EXPECT_NE(dup.status().message().find("route 2 duplicates route 1"), std::string::npos)
@@ -254,10 +261,18 @@ TEST(RouteTableTest, TenThousandRoutesBuildAndMatch) {
   for (uint32_t i = 0; i < 10000; ++i) {
     std::string n = std::to_string(i);
     switch (i % 4) {
-      case 0: specs.push_back({"*", "GET", "/svc" + n + "/items/{id}", i}); break;
-      case 1: specs.push_back({"h" + n + ".example.com", "POST", "/things/{a}/x", i}); break;
-      case 2: specs.push_back({"*.d" + n + ".example.com", "PUT", "/f/{*rest}", i}); break;
-      case 3: specs.push_back({"*", "DELETE", "/svc" + n + "/items/{id}/sub/" + n, i}); break;
+      case 0:
+        specs.push_back({"*", "GET", "/svc" + n + "/items/{id}", i});
+        break;
+      case 1:
+        specs.push_back({"h" + n + ".example.com", "POST", "/things/{a}/x", i});
+        break;
+      case 2:
+        specs.push_back({"*.d" + n + ".example.com", "PUT", "/f/{*rest}", i});
+        break;
+      case 3:
+        specs.push_back({"*", "DELETE", "/svc" + n + "/items/{id}/sub/" + n, i});
+        break;
     }
   }
   auto t = MustBuild(std::move(specs));
@@ -267,10 +282,14 @@ TEST(RouteTableTest, TenThousandRoutesBuildAndMatch) {
   for (uint32_t i = 0; i < 10000; ++i) {
     std::string n = std::to_string(i);
     switch (i % 4) {
-      case 0: EXPECT_EQ(MatchId(*t, "x.com", "GET", "/svc" + n + "/items/9", match), i); break;
-      case 1: EXPECT_EQ(MatchId(*t, "h" + n + ".example.com", "POST", "/things/1/x", match), i);
+      case 0:
+        EXPECT_EQ(MatchId(*t, "x.com", "GET", "/svc" + n + "/items/9", match), i);
         break;
-      case 2: EXPECT_EQ(MatchId(*t, "a.d" + n + ".example.com", "PUT", "/f/a/b", match), i);
+      case 1:
+        EXPECT_EQ(MatchId(*t, "h" + n + ".example.com", "POST", "/things/1/x", match), i);
+        break;
+      case 2:
+        EXPECT_EQ(MatchId(*t, "a.d" + n + ".example.com", "PUT", "/f/a/b", match), i);
         break;
       case 3:
         EXPECT_EQ(MatchId(*t, "x", "DELETE", "/svc" + n + "/items/1/sub/" + n, match), i);

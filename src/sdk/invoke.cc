@@ -40,9 +40,9 @@ void SendFallback(const eg_host_api& host, eg_call* call) noexcept {
   host.respond(call, 500, &type, 1, Str(kFallbackBody));
 }
 
-void SendError(const eg_host_api& host, eg_call* call, int status, Json body) noexcept {
+void SendError(const eg_host_api& host, eg_call* call, int status, const Json& body) noexcept {
   try {
-    Send(host, call, Response::json(status, std::move(body)));
+    Send(host, call, Response::json(status, body));
   } catch (...) {
     SendFallback(host, call);
   }

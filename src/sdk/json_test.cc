@@ -157,6 +157,15 @@ TEST(JsonParseTest, DeliversEscapedStringsAndKeysWhole) {
   EXPECT_EQ(value["k\xC3\xA9y\n"].as_string(), "a\\b\"c\xE2\x82\xAC\xF0\x9F\x98\x80");
 }
 
+TEST(JsonParseTest, JoinsLongEscapedStringsDeliveredInParts) {
+  // Escapes plus more than the parser's 4 KiB buffer make Boost deliver several parts.
+  const std::string k(5000, 'k');
+  const std::string x(10000, 'x');
+  const Json parsed = Parse("{\"" + k + "\\t" + k + "\":\"" + x + "\\n" + x + "\"}");
+  ASSERT_TRUE(parsed.contains(k + "\t" + k));
+  EXPECT_EQ(parsed[k + "\t" + k].as_string(), x + "\n" + x);
+}
+
 TEST(JsonParseTest, DuplicateKeysKeepLastValueAtFirstPosition) {
   EXPECT_EQ(Parse(R"({"a":1,"b":2,"a":3})").dump(), R"({"a":3,"b":2})");
   std::string big = "{";

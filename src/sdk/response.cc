@@ -53,17 +53,15 @@ bool IsContentType(std::string_view name) {
 
 const char* HttpError::what() const noexcept { return message_.c_str(); }
 
-Response Response::JsonBody(int status, const Json& body) {
+Response Response::Error(int status, std::string message) {
+  return json(status, Json::object({{"error", std::move(message)}}));
+}
+
+Response Response::ok(const Json& body) { return json(200, body); }
+
+Response Response::json(int status, const Json& body) {
   return Response(status, kJsonType, body.dump());
 }
-
-Response Response::Error(int status, std::string message) {
-  return JsonBody(status, Json::object({{"error", std::move(message)}}));
-}
-
-Response Response::ok(Json body) { return JsonBody(200, body); }
-
-Response Response::json(int status, Json body) { return JsonBody(status, body); }
 
 Response Response::text(int status, std::string body) {
   return Response(status, kTextType, std::move(body));
@@ -81,12 +79,12 @@ Response Response::binary(int status, std::string bytes, std::string content_typ
   return response;
 }
 
-Response Response::created(Json body) {
-  return body.is_null() ? Response(201, "", {}) : JsonBody(201, body);
+Response Response::created(const Json& body) {
+  return body.is_null() ? Response(201, "", {}) : json(201, body);
 }
 
-Response Response::accepted(Json body) {
-  return body.is_null() ? Response(202, "", {}) : JsonBody(202, body);
+Response Response::accepted(const Json& body) {
+  return body.is_null() ? Response(202, "", {}) : json(202, body);
 }
 
 Response Response::no_content() { return Response(204, "", {}); }

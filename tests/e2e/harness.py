@@ -39,8 +39,13 @@ STOP_TIMEOUT_S = 30
 ADMIN_TIMEOUT_S = 180  # a compile can be slow on a loaded 2-core machine
 CALL_TIMEOUT_S = 30
 LOG_TAIL_LINES = 60
+PORT_ATTEMPTS = 3
 
 ROUTE_LINE = re.compile(r"^\s*//\s*route:\s*([A-Za-z]+)\s+(\S+)\s*$")
+
+# Never inherited by the gateway: the harness's own settings (the gateway may reject EDGEGATE_*
+# names it does not know) and the admin key, which each Gateway sets itself.
+HARNESS_ONLY_ENV = {"EDGEGATE_BIN", "EDGEGATE_EXAMPLES", "EDGEGATE_E2E_KEEP", "EDGEGATE_ADMIN_KEY"}
 
 _DEFAULT = object()  # "use the gateway's admin key"
 
@@ -106,7 +111,10 @@ def free_ports(count):
 
 
 def _die_with_parent():
-    """In the child: ask the kernel to SIGKILL us if the test process dies (no orphans)."""
+    """In the child: ask the kernel to SIGKILL us if the test process dies (no orphans).
+
+    The signal follows the *thread* that forked: start gateways from the main thread.
+    """
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -303,6 +311,7 @@ class Gateway:
         self.port, self.admin_port = free_ports(2)
         self.proc = None
         self.starts = 0
+        self.was_ready = False  # once true, the ports are fixed (restart keeps them)
 
     # -- process ------------------------------------------------------------------------------
 
@@ -314,16 +323,38 @@ class Gateway:
                 "--threads", str(self.threads), *self.extra_args]
 
     def start(self):
-        """Starts the process and waits until /api/health answers and the data port accepts."""
+        """Starts the process and waits until /api/health answers and the data port accepts.
+
+        On the first start only, a gateway that exits because a port was taken meanwhile (the
+        free-port probe is racy) is retried on new ports.
+        """
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        env = dict(os.environ)
-        env.pop("EDGEGATE_ADMIN_KEY", None)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            log_offsets = self._launch()
+            try:
+                self._wait_ready()
+                break
+            except AssertionError:
+                lost_port = self.proc.poll() is not None and "in use" in self._log_since(
+                    log_offsets).lower()
+                if not (lost_port and not self.was_ready and attempt < PORT_ATTEMPTS):
+                    raise
+                self.port, self.admin_port = free_ports(2)
+        self.was_ready = True
+        if self.admin_key is None:
+            self.admin_key = self.read_admin_key_file()
+        return self
+
+    def _launch(self):
+        """Starts the process, logs appended; returns the log sizes before this start."""
+        env = {k: v for k, v in os.environ.items() if k not in HARNESS_ONLY_ENV}
         if self.env_admin_key is not None:
             env["EDGEGATE_ADMIN_KEY"] = self.env_admin_key
         env.update(self.extra_env)
         self.starts += 1
         marker = f"==== start {self.starts}: {' '.join(self.command())}\n".encode()
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            offsets = (out.tell(), err.tell())
             out.write(marker)
             err.write(marker)
             out.flush()
@@ -331,10 +362,15 @@ class Gateway:
             self.proc = subprocess.Popen(self.command(), stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, env=env,
                                          preexec_fn=_die_with_parent)
-        self._wait_ready()
-        if self.admin_key is None:
-            self.admin_key = self.read_admin_key_file()
-        return self
+        return offsets
+
+    def _log_since(self, offsets):
+        text = ""
+        for path, offset in zip((self.stdout_path, self.stderr_path), offsets):
+            with open(path, "rb") as f:
+                f.seek(offset)
+                text += f.read().decode(errors="replace")
+        return text
 
     def _wait_ready(self):
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
@@ -345,12 +381,13 @@ class Gateway:
             if self._healthy() and self._accepts(self.port):
                 return
             time.sleep(0.05)
+        self.kill9()
         raise AssertionError(f"gateway not healthy within {HEALTH_TIMEOUT_S}s\n{self.log_tail()}")
 
     def _healthy(self):
         try:
             return self.admin("GET", "/api/health", key=None, timeout=2).status == 200
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return False
 
     @staticmethod
@@ -401,7 +438,7 @@ class Gateway:
         return self.start()
 
     def close(self):
-        """Kills the process if still running and removes the temp dir (unless EDGEGATE_E2E_KEEP)."""
+        """Kills the process if still running; removes the temp dir unless EDGEGATE_E2E_KEEP."""
         self.kill9()
         if os.environ.get("EDGEGATE_E2E_KEEP"):
             print(f"kept {self.tmp}", file=sys.stderr)
@@ -614,4 +651,4 @@ class GatewayTestCase(unittest.TestCase):
 def _problems(result):
     if result is None:
         return 0
-    return len(result.failures) + len(result.errors) + len(getattr(result, "unexpectedSuccesses", []))
+    return len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)

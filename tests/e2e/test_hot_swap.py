@@ -120,7 +120,6 @@ class HotSwapTest(GatewayTestCase):
 
         versions = self.gw.wait_for(settled, UNLOAD_TIMEOUT_S,
                                     f"all versions but {active} to be unloaded")
-        self.assertEqual(len(versions), SWAPS + 1)
         for version in versions:
             self.assertEqual(version["in_flight"], 0, version)
 

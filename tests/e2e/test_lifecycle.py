@@ -1,5 +1,5 @@
-"""Admin API lifecycle against the real binary: auth, validation, create → compile → start → call,
-code updates, stop, delete, the bootstrap admin key and the example handlers.
+"""Admin API lifecycle against the real binary: auth, validation, create → compile → start →
+call, code updates, stop, delete, the bootstrap admin key and the example handlers.
 
 Tests that share a gateway use their own domain (called through the Host header) or unique
 names, so they neither conflict nor depend on order.
@@ -341,58 +341,64 @@ class ExamplesTest(GatewayTestCase):
         self.assertEqual((reply.status, reply.body), (200, b"hello world"))
 
     def test_json_echo_returns_the_body_and_a_request_id(self):
-        endpoint = self.example("json_echo")
-        path = fill_route(endpoint["path"])
-        document = {"a": 1, "b": [True, None, "x"], "nested": {"s": "caf\u00e9 \u2713"}}
-        reply = self.gw.call(endpoint["method"], path, body=json.dumps(document),
-                             headers={"Content-Type": "application/json"})
-        self.assertEqual(reply.status, 200, reply.body)
-        answer = json.loads(reply.body)
-        self.assertEqual(answer["echo"], document)
-        self.assertIsInstance(answer["request_id"], str)
-        self.assertTrue(answer["request_id"])
+        document = {"a": 1, "b": [True, None, "x", 2.5], "nested": {"s": "caf\u00e9 \u2713"}}
+        answers = [self.echo(json.dumps(document).encode()) for _ in range(2)]
+        for reply in answers:
+            self.assertEqual(reply.status, 200, reply.body)
+            self.assertEqual(reply.headers.get_content_type(), "application/json")
+        first, second = (json.loads(reply.body) for reply in answers)
+        self.assertEqual(first.keys(), {"echo", "request_id"})
+        self.assertEqual(first["echo"], document)
+        self.assertIsInstance(first["request_id"], str)
+        self.assertNotEqual(first["request_id"], second["request_id"])
 
     def test_json_echo_rejects_malformed_json_with_400(self):
+        reply = self.echo(b'{"a": [1, 2')
+        self.assertEqual(reply.status, 400, reply.body)
+        self.assertTrue(json.loads(reply.body)["error"].startswith("malformed JSON body"),
+                        reply.body)
+
+    def echo(self, body):
         endpoint = self.example("json_echo")
-        reply = self.gw.call(endpoint["method"], fill_route(endpoint["path"]),
-                             body=b'{"a": [1, 2', headers={"Content-Type": "application/json"})
-        self.assertEqual(reply.status, 400, reply.body)
+        return self.gw.call(endpoint["method"], fill_route(endpoint["path"]), body=body,
+                            headers={"Content-Type": "application/json"})
 
-    def test_query_returns_parameters_including_repeated_keys(self):
-        endpoint = self.example("query")
-        reply = self.gw.call("GET", fill_route(endpoint["path"]) + "?tag=a&tag=b&limit=5")
-        self.assertEqual(reply.status, 200, reply.body)
-        values = scalars(json.loads(reply.body))
-        self.assertTrue({"a", "b"} <= values, values)
-        self.assertTrue(values & {5, "5"}, values)
+    def test_query_returns_repeated_keys_in_order_and_an_integer_limit(self):
+        self.assertEqual(self.query("?tag=a&tag=b&limit=5"),
+                         (200, {"tags": ["a", "b"], "limit": 5}))
+        self.assertEqual(self.query(""), (200, {"tags": [], "limit": 10}))
+        self.assertEqual(self.query("?q=caf%C3%A9%20noir&tag=x%26y"),
+                         (200, {"tags": ["x&y"], "limit": 10, "q": "caf\u00e9 noir"}))
 
-    def test_query_rejects_a_non_integer_limit_with_400(self):
-        endpoint = self.example("query")
-        reply = self.gw.call("GET", fill_route(endpoint["path"]) + "?limit=five")
-        self.assertEqual(reply.status, 400, reply.body)
+    def test_query_rejects_a_bad_limit_with_400(self):
+        for query in ("?limit=five", "?limit=5.5", "?limit=0", "?limit=101"):
+            with self.subTest(query=query):
+                status, body = self.query(query)
+                self.assertEqual(status, 400, body)
+                self.assertIn("error", body)
+
+    def query(self, query_string):
+        reply = self.gw.call("GET", fill_route(self.example("query")["path"]) + query_string)
+        return reply.status, json.loads(reply.body)
 
     def test_errors_turns_an_http_error_into_a_418_json_response(self):
-        reply = self.call_errors("http")
-        self.assertEqual(reply.status, 418, reply.body)
-        self.assertIsInstance(json.loads(reply.body), dict)
+        self.assertEqual(self.call_errors("http"), (418, {"error": "I'm a teapot"}))
 
     def test_errors_turns_an_exception_into_500_and_the_gateway_keeps_serving(self):
-        self.assertEqual(self.call_errors("exception").status, 500)
-        self.assertEqual(self.call_errors("ok").status, 200)
-        self.assertEqual(self.call_errors("exception").status, 500)
-        self.assertEqual(self.gw.admin("GET", "/api/health", key=None).status, 200)
+        status, body = self.call_errors("exception")
+        self.assertEqual((status, body["error"]), (500, "internal error"))
+        self.assertIsInstance(body["request_id"], str)
+        self.assertEqual(self.call_errors("ok"), (200, {"kind": "ok"}))
+        self.assertEqual(self.call_errors("exception")[0], 500)
+        hello = self.gw.call("GET", fill_route(self.example("hello")["path"], name="still"))
+        self.assertEqual((hello.status, hello.body), (200, b"hello still"))
+
+    def test_errors_answers_404_for_an_unknown_kind(self):
+        self.assertEqual(self.call_errors("other")[0], 404)
 
     def call_errors(self, kind):
-        return self.gw.call("GET", fill_route(self.example("errors")["path"], kind=kind))
-
-
-def scalars(value):
-    """Every scalar in a JSON document (dict values and keys, list items), as a set."""
-    if isinstance(value, dict):
-        return set(value) | set().union(*(scalars(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(scalars(v) for v in value))
-    return {value}
+        reply = self.gw.call("GET", fill_route(self.example("errors")["path"], kind=kind))
+        return reply.status, json.loads(reply.body)
 
 
 if __name__ == "__main__":

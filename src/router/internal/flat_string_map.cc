@@ -72,12 +72,20 @@ uint32_t FlatStringMap::Insert(uint32_t scope, std::string_view key, uint32_t va
   return value;
 }
 
+// Short keys are compared inline: a memcmp call costs more than the few bytes it compares.
 bool FlatStringMap::KeyEquals(const Slot& slot, std::string_view key) const {
   if (slot.key_length != key.size()) {
     return false;
   }
-  const char* stored = key.size() <= kInlineKey ? slot.inline_key : keys_.data() + slot.key_offset;
-  return key.empty() || std::memcmp(stored, key.data(), key.size()) == 0;
+  if (key.size() > kInlineKey) {
+    return std::memcmp(keys_.data() + slot.key_offset, key.data(), key.size()) == 0;
+  }
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (slot.inline_key[i] != key[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 size_t FlatStringMap::Probe(uint64_t hash, uint32_t scope, std::string_view key) const {

@@ -52,7 +52,7 @@ class FlatStringMap {
   struct alignas(32) Slot {
     uint64_t hash = 0;
     uint32_t scope = 0;
-    uint32_t value = kNone;  // kNone: empty slot
+    uint32_t value = kNone;   // kNone: empty slot
     uint32_t key_offset = 0;  // in keys_, for keys longer than kInlineKey
     uint32_t key_length = 0;
     char inline_key[kInlineKey] = {};

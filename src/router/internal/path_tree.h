@@ -31,16 +31,16 @@ inline constexpr int kHead = 2;
 int MethodIndex(std::string_view method);
 
 struct PathNode {
-  uint32_t param = kNone;          // {name} child
-  uint32_t catch_all = kNone;      // {*name} child (a leaf)
-  uint32_t endpoint = kNone;       // routes ending here, or kNone
-  uint32_t literal_children = 0;   // how many literal children (0: skip the edge lookup)
+  uint32_t param = kNone;         // {name} child
+  uint32_t catch_all = kNone;     // {*name} child (a leaf)
+  uint32_t endpoint = kNone;      // routes ending here, or kNone
+  uint32_t literal_children = 0;  // how many literal children (0: skip the edge lookup)
 };
 
 // A route as an endpoint stores it: what a found match needs, in the endpoint's cache line.
 struct RouteRef {
-  uint32_t id = 0;           // RouteSpec::id
-  uint32_t names = kNone;    // the caller's index of the route's parameter names; kNone: no route
+  uint32_t id = 0;         // RouteSpec::id
+  uint32_t names = kNone;  // the caller's index of the route's parameter names; kNone: no route
   bool present() const { return names != kNone; }
 };
 
