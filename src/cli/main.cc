@@ -73,6 +73,15 @@ void AddServeFlags(CLI::App& serve, ServeOptions& o, RawFlags& raw) {
 
 // Converts the raw flag values into the options struct; errors name the flag.
 edgegate::base::Status Finish(ServeOptions& o, const RawFlags& raw) {
+  const std::pair<const char*, int64_t> positive[] = {
+      {"header-timeout-ms", raw.header_timeout_ms}, {"idle-timeout-ms", raw.idle_timeout_ms},
+      {"drain-timeout", raw.drain_timeout_s},       {"shutdown-grace", raw.shutdown_grace_s},
+      {"compile-timeout", raw.compile_timeout_s}};
+  for (const auto& [flag, value] : positive) {
+    if (value <= 0) {
+      return edgegate::base::FieldError(flag, std::string("--") + flag + " must be positive");
+    }
+  }
   ASSIGN_OR_RETURN(o.listen, edgegate::config::ParseListenAddress(raw.listen, "listen"));
   ASSIGN_OR_RETURN(o.admin_listen,
                    edgegate::config::ParseListenAddress(raw.admin_listen, "admin-listen"));
