@@ -10,6 +10,7 @@
 
 #include "admin/reply.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "http/coroutine.h"
 #include "http/query.h"
 #include "router/route_table.h"
@@ -48,9 +49,7 @@ class InlineOffloader : public Offloader {
 
 std::string_view HeaderValue(const http::Request& request, std::string_view name) {
   for (const http::Header& h : request.headers) {
-    if (h.name.size() == name.size() &&
-        std::equal(h.name.begin(), h.name.end(), name.begin(),
-                   [](char a, char b) { return (a | 0x20) == (b | 0x20); })) {
+    if (base::EqualsIgnoreCase(h.name, name)) {
       return h.value;
     }
   }

@@ -13,26 +13,17 @@
 #include "edgegate/abi.h"
 #include "handlers/loader.h"
 
+#include "base/test_util.h"
+
 namespace edgegate::handlers {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory, removed with everything in it at scope exit.
-class TempDir {
+// Test temp dirs of this file.
+class TempDir : public base::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "edgegate-compiler-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : base::TempDir("edgegate-compiler") {}
 };
 
 // A C-ABI handler that answers `status`.

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/test_util.h"
+
 namespace edgegate::handlers {
 namespace {
 
@@ -22,12 +24,6 @@ const eg_host_api kFakeHost = {EG_ABI_VERSION, sizeof(eg_host_api), nullptr, nul
 
 class RegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("registry_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Each version gets its own copy of the library: distinct files are distinct dlopen handles.
   std::string LibraryCopy(int n) {
@@ -48,7 +44,8 @@ class RegistryTest : public ::testing::Test {
     return h != nullptr;
   }
 
-  fs::path dir_;
+  base::TempDir temp_{"edgegate-registry"};
+  const fs::path& dir_ = temp_.path();
 };
 
 TEST_F(RegistryTest, PinOfStoppedEndpointIsEmpty) {

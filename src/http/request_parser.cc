@@ -3,20 +3,16 @@
 
 #include <boost/beast/http/error.hpp>
 
+#include "base/strings.h"
+
 namespace edgegate::http {
+
+using base::EqualsIgnoreCase;
 namespace bhttp = boost::beast::http;
 
 namespace {
 
 std::string_view View(boost::beast::string_view v) { return {v.data(), v.size()}; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

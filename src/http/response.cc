@@ -5,7 +5,11 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "base/strings.h"
+
 namespace edgegate::http {
+
+using base::EqualsIgnoreCase;
 namespace {
 
 bool IsTokenChar(unsigned char c) {
@@ -25,14 +29,6 @@ bool IsValidName(std::string_view name) {
 bool IsValidValue(std::string_view value) {
   for (unsigned char c : value) {
     if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
   }
   return true;
 }

@@ -6,7 +6,7 @@ directory and its log files; every wait is bounded and every connection goes to 
 Environment (set by tests/CMakeLists.txt; defaults suit a by-hand run from the source tree):
   EDGEGATE_BIN        the gateway binary (default <repo>/build/src/cli/edgegate)
   EDGEGATE_EXAMPLES   examples/handlers (default <repo>/examples/handlers)
-  EDGEGATE_SDK_DIR    passed through to the gateway like every other variable
+  EDGEGATE_SDK_DIR    passed through to the gateway (other EDGEGATE_* variables are not)
   EDGEGATE_E2E_KEEP   if set, temporary data directories are kept (their paths are printed)
 """
 
@@ -43,9 +43,9 @@ PORT_ATTEMPTS = 3
 
 ROUTE_LINE = re.compile(r"^\s*//\s*route:\s*([A-Za-z]+)\s+(\S+)\s*$")
 
-# Never inherited by the gateway: the harness's own settings (the gateway may reject EDGEGATE_*
-# names it does not know) and the admin key, which each Gateway sets itself.
-HARNESS_ONLY_ENV = {"EDGEGATE_BIN", "EDGEGATE_EXAMPLES", "EDGEGATE_E2E_KEEP", "EDGEGATE_ADMIN_KEY"}
+# The only EDGEGATE_* variables the gateway inherits: the tests assume default settings, whatever
+# the caller's shell has exported (the admin key is set per Gateway).
+PASSED_THROUGH_ENV = {"EDGEGATE_SDK_DIR", "EDGEGATE_CXX"}
 
 _DEFAULT = object()  # "use the gateway's admin key"
 
@@ -347,7 +347,8 @@ class Gateway:
 
     def _launch(self):
         """Starts the process, logs appended; returns the log sizes before this start."""
-        env = {k: v for k, v in os.environ.items() if k not in HARNESS_ONLY_ENV}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("EDGEGATE_") or k in PASSED_THROUGH_ENV}
         if self.env_admin_key is not None:
             env["EDGEGATE_ADMIN_KEY"] = self.env_admin_key
         env.update(self.extra_env)
