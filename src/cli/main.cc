@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "base/log.h"
 #include "config/options.h"
@@ -95,6 +96,16 @@ edgegate::base::Status Finish(ServeOptions& o, const RawFlags& raw) {
   return edgegate::base::OkStatus();
 }
 
+// Every connection holds a descriptor: lift the soft limit to the hard one (as nginx's
+// worker_rlimit_nofile does), so the gateway is not capped at 1024 connections by default.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int Serve(ServeOptions& options, const RawFlags& raw) {
   if (auto s = Finish(options, raw); !s.ok()) {
     std::fprintf(stderr, "edgegate: %s\n", s.message().c_str());
@@ -110,6 +121,7 @@ int Serve(ServeOptions& options, const RawFlags& raw) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
 
   const char* env_key = std::getenv("EDGEGATE_ADMIN_KEY");
   auto gateway = edgegate::server::Gateway::Create(

@@ -244,6 +244,9 @@ Result<std::unique_ptr<Compiler>> Compiler::Create(CompilerOptions options) {
   options.sdk_dir = fs::absolute(options.sdk_dir, ec).lexically_normal();
   options.cache_dir = fs::absolute(options.cache_dir, ec).lexically_normal();
   bool has_library = fs::exists(options.sdk_dir / kSdkLibrary, ec);
+  if (!options.linker.empty() && !fs::exists("/usr/bin/ld." + options.linker, ec)) {
+    options.linker.clear();
+  }
   ASSIGN_OR_RETURN(std::string sdk_hash, HashSdk(options.sdk_dir, has_library));
   ASSIGN_OR_RETURN(std::string version, AskCompiler(options.cxx, "-dumpfullversion"));
   ASSIGN_OR_RETURN(std::string machine, AskCompiler(options.cxx, "-dumpmachine"));
@@ -337,6 +340,9 @@ std::vector<std::string> Compiler::CompileCommand(
   }
   for (const Dependency& dependency : dependencies) {
     command.insert(command.end(), dependency.flags.begin(), dependency.flags.end());
+  }
+  if (!options_.linker.empty()) {
+    command.push_back("-fuse-ld=" + options_.linker);
   }
   command.push_back("-Wl,-z,defs");
   return command;
