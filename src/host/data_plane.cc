@@ -23,10 +23,14 @@ void JsonError(http::Response& response, int status, std::string_view message,
 // Per-connection session. Loop-affine.
 class DataSession : public http::Session {
  public:
-  explicit DataSession(DataPlane& plane) : plane_(plane), id_prefix_(base::RandomHex(6)) {}
+  // Created on the connection's loop thread, which it never leaves.
+  explicit DataSession(DataPlane& plane)
+      : plane_(plane),
+        id_prefix_(base::RandomHex(6)),
+        shard_(base::ShardedCounter::ShardOfThisThread()) {}
 
   void Serve(const http::Request& request, http::Response& response) override {
-    plane_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+    plane_.stats().requests.Add(shard_);
     RefreshSnapshot();
     NextRequestId();
     if (!snapshot_ || !snapshot_->table) {
@@ -62,7 +66,7 @@ class DataSession : public http::Session {
   }
 
   void NotFound(const http::Request&, http::Response& response) {
-    plane_.stats().not_found.fetch_add(1, std::memory_order_relaxed);
+    plane_.stats().not_found.Add(shard_);
     JsonError(response, 404, "no route", request_id_);
   }
 
@@ -77,10 +81,10 @@ class DataSession : public http::Session {
     FillRequest(request, slot.endpoint_id());
     pin->descriptor().handle(&HostApi(), &call_, &abi_request_);
     if (!call_.responded) {
-      plane_.stats().handler_errors.fetch_add(1, std::memory_order_relaxed);
+      plane_.stats().handler_errors.Add(shard_);
       JsonError(response, 500, "handler returned no response", request_id_);
     } else if (response.status() >= 500) {
-      plane_.stats().handler_errors.fetch_add(1, std::memory_order_relaxed);
+      plane_.stats().handler_errors.Add(shard_);
     }
   }
 
@@ -113,6 +117,7 @@ class DataSession : public http::Session {
 
   DataPlane& plane_;
   const std::string id_prefix_;
+  const size_t shard_;
   uint64_t counter_ = 0;
   uint64_t generation_ = 0;
   std::shared_ptr<const RouteSnapshot> snapshot_;

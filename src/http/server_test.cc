@@ -116,6 +116,20 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(b, c);
 }
 
+TEST_F(ServerTest, PipelinedResponsesBeyondTheOutputBufferAreAllSent) {
+  StartServer();
+  std::string body(1000, 'x');
+  std::string requests;
+  for (int i = 0; i < 150; ++i) {
+    requests += "POST /p" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n" +
+                body;
+  }
+  requests += "GET /last HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  std::string out = Exchange(requests);
+  EXPECT_EQ(CountOf(out, "HTTP/1.1 200 OK"), 151);
+  EXPECT_NE(out.find("GET /last"), std::string::npos);
+}
+
 TEST_F(ServerTest, ChunkedBodyIsDechunked) {
   StartServer();
   std::string out = Exchange(

@@ -73,11 +73,13 @@ void Connection::Run(asio::yield_context yield) {
   Coroutine co{yield};
   deadline_ = Clock::now() + loop_.options.limits.idle_timeout;
   ArmTimer();
-  while (WaitAndRead(yield)) {
-    ServeBuffered(co);
-    if (!Flush(yield) || closing_) {
-      break;
-    }
+  bool open = true;
+  while (open && WaitAndRead(yield)) {
+    bool output_full = false;
+    do {  // a full output buffer pauses serving; the requests still buffered come after it
+      output_full = ServeBuffered(co);
+      open = Flush(yield) && !closing_;
+    } while (open && output_full);
   }
   error_code ec;
   timer_.cancel();
@@ -94,8 +96,9 @@ void Connection::CloseIfIdle() {
 }
 
 // Serves every complete request in the input buffer, appending responses to out_. Stops when
-// more bytes are needed, when the connection must close, or when enough output is queued.
-void Connection::ServeBuffered(Coroutine& co) {
+// more bytes are needed, when the connection must close, or when enough output is queued (then
+// returns true: the caller flushes and calls again before reading).
+bool Connection::ServeBuffered(Coroutine& co) {
   while (!closing_ && in_.size() > 0 && out_.size() < kFlushThreshold) {
     if (!parser_) {
       parser_.emplace(parsed_, loop_.options.limits.max_header_bytes,
@@ -111,7 +114,7 @@ void Connection::ServeBuffered(Coroutine& co) {
     }
     if (ec) {
       AppendError(StatusForParseError(ec), ec.message());
-      return;
+      return false;
     }
     if (parser_->is_done()) {
       ServeOne(co);
@@ -126,6 +129,7 @@ void Connection::ServeBuffered(Coroutine& co) {
     out_.append("HTTP/1.1 100 Continue\r\n\r\n");
     sent_continue_ = true;
   }
+  return !closing_ && in_.size() > 0 && out_.size() >= kFlushThreshold;
 }
 
 void Connection::ServeOne(Coroutine& co) {

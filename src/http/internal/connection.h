@@ -52,7 +52,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Phase { kIdle, kHeader, kBody, kBusy };
   using Clock = std::chrono::steady_clock;
 
-  void ServeBuffered(Coroutine& co);
+  bool ServeBuffered(Coroutine& co);
   void ServeOne(Coroutine& co);
   void AppendResponse(const Response& response, bool head, bool close);
   void AppendError(int status, std::string_view message);
