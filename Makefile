@@ -1,4 +1,4 @@
-# The README's entry points: `make build`, `make run`, `make test`, `make clean`.
+# The README's entry points: `make build`, `make run`, `make test`, `make bench`, `make clean`.
 # CMake does the real work; this file only strings the steps together.
 
 BUILD_DIR  ?= build
@@ -26,8 +26,17 @@ run: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
 
-bench:
-	@echo "No benchmarks yet: they arrive with issue 3."
+# Benchmarks against peers (nginx, nginx+Lua, Node.js) in a Release build; writes
+# bench/RESULTS.md. `make bench BENCH_ARGS=--quick` is a one-minute smoke run.
+BENCH_DIR  ?= build-release
+BENCH_ARGS ?=
+bench: deps
+	bash scripts/install-bench-deps.sh
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_DIR) -j$(JOBS) --target edgegate edgegate_sdk_tree dispatch_bench
+	/usr/bin/python3 bench/load/run.py $(BENCH_ARGS) --bin $(BENCH_DIR)/src/cli/edgegate \
+	  --sdk-dir $(BENCH_DIR)/sdk --micro $(BENCH_DIR)/bench/micro/dispatch_bench \
+	  --out bench/RESULTS.md
 
 clean:
 	rm -rf $(BUILD_DIR)
