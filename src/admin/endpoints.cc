@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "admin/api.h"
 #include "admin/reply.h"
 #include "base/log.h"
 #include "base/random.h"

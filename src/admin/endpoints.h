@@ -18,12 +18,7 @@
 
 namespace edgegate::admin {
 
-// Runs blocking work (a compile) off the I/O loop, suspending only the calling coroutine.
-class Offloader {
- public:
-  virtual ~Offloader() = default;
-  virtual void Run(const std::function<void()>& work) = 0;
-};
+class Offloader;  // admin/api.h
 
 struct EndpointServiceOptions {
   std::filesystem::path handlers_dir;  // <data-dir>/handlers

@@ -9,6 +9,7 @@
 #include "admin/api.h"
 #include "admin/auth.h"
 #include "admin/endpoints.h"
+#include "admin/endpoints_api.h"
 #include "base/log.h"
 #include "handlers/compiler.h"
 #include "handlers/registry.h"
@@ -99,11 +100,13 @@ base::Status BuildServing(GatewayParts& p) {
     return plane->Publish(std::move(routes));
   };
   p.endpoints = std::make_unique<admin::EndpointService>(*p.store, *p.compiler, *p.registry, eopts);
+  RETURN_IF_ERROR(p.endpoints->RestoreAll(admin::AdminApi::InlineOffloader()));
+  admin::AdminRoutes routes;
+  admin::AddEndpointRoutes(routes, *p.endpoints);
   admin::AdminApiOptions aopts;
   aopts.version = kVersion;
-  aopts.compile_workers = o.max_builds;
-  p.admin_api = std::make_unique<admin::AdminApi>(aopts, *p.keys, *p.endpoints);
-  RETURN_IF_ERROR(p.endpoints->RestoreAll(p.admin_api->blocking_offloader()));
+  aopts.blocking_workers = o.max_builds;
+  p.admin_api = std::make_unique<admin::AdminApi>(aopts, *p.keys, std::move(routes));
 
   http::ServerOptions data;
   data.name = "data plane";
