@@ -27,7 +27,8 @@ class DataSession : public http::Session {
   explicit DataSession(DataPlane& plane)
       : plane_(plane),
         id_prefix_(base::RandomHex(6)),
-        shard_(base::ShardedCounter::ShardOfThisThread()) {}
+        shard_(base::ShardedCounter::ShardOfThisThread()),
+        request_id_(id_prefix_ + "-" + std::string(16, '0')) {}
 
   void Serve(const http::Request& request, http::Response& response) override {
     plane_.stats().requests.Add(shard_);
@@ -56,13 +57,17 @@ class DataSession : public http::Session {
     }
   }
 
+  // "<session prefix>-<16 hex digits>", the counter incremented in place (usually one digit).
   void NextRequestId() {
-    request_id_.assign(id_prefix_);
-    request_id_.push_back('-');
-    char buf[20];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ++counter_, 16);
-    (void)ec;
-    request_id_.append(buf, end);
+    for (size_t i = request_id_.size(); i-- > id_prefix_.size() + 1;) {
+      char& c = request_id_[i];
+      if (c == 'f') {
+        c = '0';
+        continue;
+      }
+      c = c == '9' ? 'a' : static_cast<char>(c + 1);
+      return;
+    }
   }
 
   void NotFound(const http::Request&, http::Response& response) {
@@ -97,14 +102,13 @@ class DataSession : public http::Session {
     for (const router::PathParam& p : match_.params()) {
       params_.push_back({Str(p.name), Str(p.value)});
     }
-    host_ = router::NormalizeRequestHost(request.host, &host_scratch_);
     abi_request_ = eg_request{};
     abi_request_.struct_size = sizeof(eg_request);
     abi_request_.method = Str(request.method);
     abi_request_.target = Str(request.target);
     abi_request_.path = Str(request.path);
     abi_request_.raw_query = Str(request.query);
-    abi_request_.host = Str(host_);
+    abi_request_.host = Str(match_.host());
     abi_request_.body = Str(request.body);
     abi_request_.client_ip = Str(request.client_ip);
     abi_request_.request_id = Str(request_id_);
@@ -118,13 +122,10 @@ class DataSession : public http::Session {
   DataPlane& plane_;
   const std::string id_prefix_;
   const size_t shard_;
-  uint64_t counter_ = 0;
   uint64_t generation_ = 0;
   std::shared_ptr<const RouteSnapshot> snapshot_;
   router::RouteMatch match_;
   std::string request_id_;
-  std::string host_scratch_;
-  std::string_view host_;
   std::vector<eg_pair> headers_;
   std::vector<eg_pair> params_;
   eg_request abi_request_{};

@@ -1,6 +1,7 @@
 // Response filling and header hygiene.
 #include "http/response.h"
 
+#include <array>
 #include <ostream>  // boost/core string_view needs it before Beast
 
 #include <boost/beast/http/status.hpp>
@@ -12,30 +13,40 @@ namespace edgegate::http {
 using base::EqualsIgnoreCase;
 namespace {
 
-bool IsTokenChar(unsigned char c) {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+// tchar of RFC 9110 §5.6.2, as a table: header validation runs on every response.
+constexpr std::array<bool, 256> MakeTokenTable() {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 32] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
 }
+constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
 
 bool IsValidName(std::string_view name) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
-    if (!IsTokenChar(c)) return false;
+    if (!kTokenChar[c]) return false;
   }
   return true;
 }
 
 bool IsValidValue(std::string_view value) {
   for (unsigned char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;  // CR, LF, NUL, other controls
   }
   return true;
 }
 
+// Content-Length, Date, Connection, Transfer-Encoding: the server writes those itself.
 bool IsServerOwned(std::string_view name) {
-  return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "date") ||
-         EqualsIgnoreCase(name, "connection") || EqualsIgnoreCase(name, "transfer-encoding");
+  switch (name.size()) {
+    case 4: return EqualsIgnoreCase(name, "date");
+    case 10: return EqualsIgnoreCase(name, "connection");
+    case 14: return EqualsIgnoreCase(name, "content-length");
+    case 17: return EqualsIgnoreCase(name, "transfer-encoding");
+    default: return false;
+  }
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace edgegate::http {
 class Response {
  public:
   // Replaces the whole response. Headers the server owns (Content-Length, Date, Connection,
-  // Transfer-Encoding) are dropped; a header whose name or value contains CR, LF or NUL, or whose
+  // Transfer-Encoding) are dropped; a header whose value contains a control character (CR, LF, NUL...; tab is fine), or whose
   // name is not an HTTP token, is dropped (no header injection) and counted in dropped_headers().
   void Set(int status, std::span<const Header> headers, std::string_view body);
   // Convenience: a JSON body with Content-Type application/json.

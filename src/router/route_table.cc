@@ -152,6 +152,7 @@ void RouteTable::Match(std::string_view host, std::string_view method, std::stri
   const Tables& t = *tables_;
   int method_index = internal::MethodIndex(method);
   std::string_view h = NormalizeRequestHost(host, &match.host_scratch_);
+  match.host_ = h;
   if (t.has_exact_hosts) {
     uint32_t root = t.hosts.Find(kExactHost, h);
     if (root != kNone && MatchTree(root, method_index, match)) {
@@ -260,6 +261,7 @@ void RouteMatch::Reset(std::string_view raw_path) {
   params_.clear();
   decoded_.clear();
   allow_ = {};
+  host_ = {};
 }
 
 bool RouteMatch::AddSegment(std::string_view text, size_t raw_offset, bool escaped) {

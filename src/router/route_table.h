@@ -57,6 +57,9 @@ class RouteMatch {
   // For kMethodNotAllowed: the path's methods for an Allow header, sorted, HEAD included when
   // GET is present, e.g. "GET, HEAD, POST". Points into the table. Empty otherwise.
   std::string_view allow() const { return allow_; }
+  // The request's host as matched: port and trailing dot stripped, lower-cased. Points into the
+  // Host header or into this match. Empty if the path was rejected before host matching.
+  std::string_view host() const { return host_; }
 
  private:
   friend class RouteTable;
@@ -81,6 +84,7 @@ class RouteMatch {
   std::string decoded_;  // decoded segments; capacity reserved up front so views never dangle
   std::string host_scratch_;
   std::string_view allow_;
+  std::string_view host_;
 };
 
 // An immutable set of routes. Thread-safe: all methods are const and lock-free.
