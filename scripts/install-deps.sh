@@ -14,6 +14,8 @@ packages=(
   # libraries
   libboost1.81-dev libboost-context1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libcli11-dev
+  # admin import: OpenAPI YAML/JSON specs and ZIP bundles
+  libyaml-cpp-dev libzip-dev
   # unit tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # end-to-end tests (stdlib only, run with /usr/bin/python3), scripts and load generation

@@ -1,12 +1,16 @@
-// Admin API dispatch: routing, authentication, scopes, envelope.
+// Admin API dispatch: routing, authentication (with failed-attempt rate limiting per client
+// address), scopes, envelope.
 #include "admin/api.h"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <cstdlib>
+#include <string>
 
+#include "admin/rate_limiter.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "http/coroutine.h"
@@ -105,22 +109,53 @@ class AdminApiImpl {
     AdminCall call{request, match, offloader, nullptr};
     std::optional<Principal> principal;
     if (!route.scope.empty()) {
-      auto authenticated = keys_.Authenticate(call.header("authorization"));
-      if (!authenticated.ok()) {
-        return Error(authenticated.status());
+      if (std::optional<Reply> refused = Authorize(call, route.scope, principal)) {
+        return std::move(*refused);
       }
-      principal = std::move(authenticated).value();
-      if (!ScopesAllow(principal->scopes, route.scope)) {
-        return Error(403, "this key lacks the scope " + route.scope);
-      }
-      call.principal = &*principal;
     }
     return route.handler(call);
   }
 
  private:
+  // Authenticates `call` for `scope`, setting `principal` and call.principal; or the refusal:
+  // 429 + Retry-After while the client's address is locked out (the key is not even checked),
+  // 401 + WWW-Authenticate (a presented but rejected credential counts as a failure for the
+  // address; a missing header does not: it guesses nothing), 403 if the key lacks `scope`.
+  std::optional<Reply> Authorize(AdminCall& call, const std::string& scope,
+                                 std::optional<Principal>& principal) {
+    std::string_view address = call.request.client_ip;
+    if (std::optional<std::chrono::seconds> retry = auth_failures_.RetryAfter(address)) {
+      std::string seconds = std::to_string(retry->count());
+      Reply reply = Error(429, "too many failed authentication attempts from this address; "
+                               "retry in " + seconds + " s",
+                          json::object{{"retry_after_seconds", retry->count()}});
+      reply.headers.emplace_back("Retry-After", seconds);
+      return reply;
+    }
+    std::string_view authorization = call.header("authorization");
+    auto authenticated = keys_.Authenticate(authorization);
+    if (!authenticated.ok()) {
+      bool rejected = authenticated.status().code() == base::Code::kUnauthenticated;
+      if (rejected && !authorization.empty()) {
+        auth_failures_.RecordFailure(address);
+      }
+      Reply reply = Error(authenticated.status());
+      if (rejected) {
+        reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+      }
+      return reply;
+    }
+    principal = std::move(authenticated).value();
+    if (!ScopesAllow(principal->scopes, scope)) {
+      return Error(403, "this key lacks the scope " + scope);
+    }
+    call.principal = &*principal;
+    return std::nullopt;
+  }
+
   const AdminApiOptions options_;
   KeyRing& keys_;
+  RateLimiter auth_failures_;  // failed authentications per client address; loop-affine
   std::vector<AdminRoute> routes_;
   std::shared_ptr<const router::RouteTable> table_;
   asio::thread_pool pool_;  // last: its threads run work that refers to the members above
@@ -134,8 +169,8 @@ class AdminSession : public http::Session {
   void Serve(const http::Request& request, http::Response& response) override {
     Reply reply = api_.Serve(request, match_);
     response.SetJson(reply.status, json::serialize(reply.body));
-    if (reply.status == 401) {
-      response.AddHeader("WWW-Authenticate", "Bearer");
+    for (const auto& [name, value] : reply.headers) {
+      response.AddHeader(name, value);
     }
   }
 

@@ -77,10 +77,10 @@ base::Status EndpointService::ApplyFields(store::EndpointRecord& r, const json::
                           ? std::optional<std::string>(std::string(it->value().as_string()))
                           : std::nullopt;
   }
-  return ValidateRecord(r);
+  return ValidateRecord(r, GetString(body, "domain").has_value());
 }
 
-base::Status EndpointService::ValidateRecord(store::EndpointRecord& r) {
+base::Status EndpointService::ValidateRecord(store::EndpointRecord& r, bool domain_given) {
   if (r.name.empty() || r.name.size() > kMaxNameLength) {
     return base::FieldError("name", "name must be 1 to 200 characters");
   }
@@ -90,6 +90,9 @@ base::Status EndpointService::ValidateRecord(store::EndpointRecord& r) {
   r.domain = router::NormalizeHostPattern(r.domain);
   ASSIGN_OR_RETURN(router::PathPattern pattern, router::ParsePathPattern(r.path));
   r.route_shape = router::RouteShape(pattern);
+  if (r.collection_id) {
+    RETURN_IF_ERROR(PlaceInCollection(r, domain_given));
+  }
   const auto& allowed = compiler_.options().allowed_libs;
   for (const std::string& dep : r.dependencies) {
     if (std::find(allowed.begin(), allowed.end(), dep) == allowed.end()) {
@@ -98,6 +101,33 @@ base::Status EndpointService::ValidateRecord(store::EndpointRecord& r) {
                                                   "with --allow-lib)");
     }
   }
+  return base::OkStatus();
+}
+
+// An endpoint in a collection is routed at the host of the collection's domain and at
+// base_path + path; its record says so (see store::EndpointRecord), which keeps the store's
+// unique route index equal to the route table's duplicate rule.
+base::Status EndpointService::PlaceInCollection(store::EndpointRecord& r, bool domain_given) {
+  base::Result<store::CollectionRecord> collection = store_.GetCollection(*r.collection_id);
+  if (!collection.ok()) {
+    return collection.status().code() == base::Code::kNotFound
+               ? base::FieldError("collection_id", collection.status().message())
+               : collection.status();
+  }
+  ASSIGN_OR_RETURN(store::DomainRecord domain, store_.GetDomain(collection->domain_id));
+  if (domain_given && r.domain != domain.host) {
+    return base::FieldError("domain", "an endpoint in collection " + collection->id +
+                                          " has its domain's host '" + domain.host +
+                                          "' as domain; leave domain out or send that host");
+  }
+  r.domain = domain.host;
+  base::Result<router::PathPattern> routed =
+      router::ParsePathPattern(store::JoinBasePath(collection->base_path, r.path));
+  if (!routed.ok()) {
+    return base::FieldError("path",
+                            "under the collection's base_path: " + routed.status().message());
+  }
+  r.route_shape = router::RouteShape(*routed);
   return base::OkStatus();
 }
 
@@ -261,16 +291,39 @@ base::Result<json::array> EndpointService::Versions(const std::string& id) {
 }
 
 base::Status EndpointService::PublishRoutes() {
-  store::EndpointFilter filter;
-  filter.status = "running";
-  filter.enabled = true;
-  ASSIGN_OR_RETURN(std::vector<store::EndpointRecord> running, store_.ListEndpoints(filter));
+  ASSIGN_OR_RETURN(std::vector<store::RoutableEndpoint> routable, store_.ListRoutableEndpoints());
   std::vector<handlers::RouteEntry> routes;
-  routes.reserve(running.size());
-  for (const auto& e : running) {
-    routes.push_back({e.domain, e.method, e.path, registry_.Slot(e.id)});
+  routes.reserve(routable.size());
+  for (const auto& e : routable) {
+    routes.push_back({e.host, e.method, store::JoinBasePath(e.base_path, e.path),
+                      registry_.Slot(e.endpoint_id)});
   }
   return options_.publish(std::move(routes));
+}
+
+base::Status EndpointService::RetireDeleted(const std::vector<std::string>& endpoint_ids) {
+  base::Status published = PublishRoutes();
+  if (!published.ok()) {
+    base::Log(base::LogLevel::kError,
+              "routes not republished after a delete: " + published.message());
+  }
+  for (const std::string& id : endpoint_ids) {
+    registry_.Remove(id);
+  }
+  return published;
+}
+
+base::Status EndpointService::ValidateForImport(store::EndpointRecord& record) {
+  return ValidateRecord(record, /*domain_given=*/false);
+}
+
+base::Result<std::vector<store::ImportFailure>> EndpointService::ApplyImport(
+    const store::ImportBatch& batch) {
+  ASSIGN_OR_RETURN(std::vector<store::ImportFailure> failures, store_.ApplyImport(batch));
+  if (failures.empty() && !batch.update.empty()) {
+    RETURN_IF_ERROR(PublishRoutes());
+  }
+  return failures;
 }
 
 // Loads the active version of a running endpoint; rebuilds its library from the stored source

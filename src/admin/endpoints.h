@@ -64,11 +64,28 @@ class EndpointService {
   // At start-up: loads the active version of every running endpoint (rebuilding a library that
   // is missing) and publishes the routes. Endpoints that cannot be restored are marked "error".
   base::Status RestoreAll(Offloader& offloader);
+  // Builds the route table from the store (one read: Store::ListRoutableEndpoints; endpoints
+  // of a collection are routed at its domain's host and base_path + path) and publishes it.
   base::Status PublishRoutes();
+  // For endpoints already deleted from the store (with their domain or collection): publishes
+  // the routes without them, then removes them from the registry, so their in-flight requests
+  // finish before their libraries unload. Removes them even if publishing fails (and returns
+  // that error): deleted endpoints must not keep serving.
+  base::Status RetireDeleted(const std::vector<std::string>& endpoint_ids);
+  // For imports (admin/importer.cc): validates and normalises `record` as Create/Update do
+  // (name, method, domain, path, dependencies; with collection_id set, the collection's host and
+  // base_path), without writing. Errors name the field.
+  base::Status ValidateForImport(store::EndpointRecord& record);
+  // Writes an import in one store transaction (Store::ApplyImport); when it committed, publishes
+  // the routes (an update may have moved a running endpoint). Returns the failed writes: empty
+  // means committed.
+  base::Result<std::vector<store::ImportFailure>> ApplyImport(const store::ImportBatch& batch);
   store::Store& store() { return store_; }
 
  private:
-  base::Status ValidateRecord(store::EndpointRecord& record);
+  // `domain_given`: the request set `domain` (else an endpoint in a collection takes its host).
+  base::Status ValidateRecord(store::EndpointRecord& record, bool domain_given);
+  base::Status PlaceInCollection(store::EndpointRecord& record, bool domain_given);
   base::Status ApplyFields(store::EndpointRecord& record, const boost::json::object& body);
   base::Result<std::shared_ptr<handlers::HandlerVersion>> LoadVersion(
       const store::VersionRecord& version);

@@ -9,14 +9,22 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
 namespace edgegate::admin {
 
 struct Reply {
+  Reply() = default;
+  Reply(int status_in, boost::json::value body_in)
+      : status(status_in), body(std::move(body_in)) {}
+
   int status = 200;
   boost::json::value body;
+  // Extra response headers (name, value), e.g. WWW-Authenticate on 401, Retry-After on 429.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 Reply Ok(boost::json::value data, int status = 200);

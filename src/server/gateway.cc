@@ -8,8 +8,11 @@
 
 #include "admin/api.h"
 #include "admin/auth.h"
+#include "admin/domains_api.h"
 #include "admin/endpoints.h"
 #include "admin/endpoints_api.h"
+#include "admin/import_api.h"
+#include "admin/keys_api.h"
 #include "base/log.h"
 #include "handlers/compiler.h"
 #include "handlers/registry.h"
@@ -103,6 +106,10 @@ base::Status BuildServing(GatewayParts& p) {
   RETURN_IF_ERROR(p.endpoints->RestoreAll(admin::AdminApi::InlineOffloader()));
   admin::AdminRoutes routes;
   admin::AddEndpointRoutes(routes, *p.endpoints);
+  admin::AddKeyRoutes(routes, *p.keys);
+  admin::AddDomainRoutes(routes, *p.endpoints);
+  admin::AddCollectionRoutes(routes, *p.endpoints);
+  admin::AddImportRoutes(routes, *p.endpoints);
   admin::AdminApiOptions aopts;
   aopts.version = kVersion;
   aopts.blocking_workers = o.max_builds;

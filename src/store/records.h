@@ -21,7 +21,10 @@ struct EndpointRecord {
   std::string id;                          // UUID, assigned by the caller (base::NewUuid)
   std::string name, path, method, domain;  // domain "*" = any host
   // Canonical path shape ("/pets/{}"), computed by the caller; (domain, method, route_shape) is
-  // unique across endpoints.
+  // unique across endpoints. For an endpoint in a collection both are what it is routed at:
+  // `domain` is the host of the collection's domain and `route_shape` is
+  // JoinBasePath(collection.base_path, shape of `path`); the store keeps them so when the
+  // collection or its domain changes (Store::UpdateCollection, Store::UpdateDomain).
   std::string route_shape;
   std::optional<std::string> collection_id;  // must name an existing collection when set
   std::string description, code;
@@ -64,6 +67,38 @@ struct EndpointFilter {
   int limit = 0;              // at most this many records; 0 = all
   // Cursor: return only endpoints after this one in (created_at, id) order; empty = from start.
   std::string after_id;
+};
+
+// A host (or host pattern) that groups collections, with an enable switch for routing.
+struct DomainRecord {
+  std::string id;  // UUID, assigned by the caller
+  std::string name;
+  std::string host;  // normalised host pattern ("api.example.com", "*.example.com", "*"); unique
+  std::string description;
+  bool enabled = true;
+  int64_t created_at = 0, updated_at = 0;  // 0 on create = stamped by the store
+};
+
+// A group of endpoints under one domain, routed below `base_path`.
+struct CollectionRecord {
+  std::string id;         // UUID, assigned by the caller
+  std::string domain_id;  // must name an existing domain
+  std::string name;
+  std::string description;
+  // "" or a canonical literal path prefix ("/v1": no parameter, no trailing slash, literals in
+  // the canonical encoding of router::RouteShape), so JoinBasePath on shapes gives shapes.
+  std::string base_path;
+  bool enabled = true;
+  int64_t created_at = 0, updated_at = 0;  // 0 on create = stamped by the store
+};
+
+// An endpoint the data plane should serve (Store::ListRoutableEndpoints).
+struct RoutableEndpoint {
+  std::string endpoint_id;
+  std::string host;  // the endpoint's `domain`
+  std::string method;
+  std::string base_path;  // its collection's base_path; "" without a collection
+  std::string path;       // the endpoint's own path pattern
 };
 
 }  // namespace edgegate::store

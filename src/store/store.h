@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -31,6 +32,27 @@ enum class Violation;
 
 // Formats unix milliseconds as ISO 8601 UTC with milliseconds: "2026-11-26T11:34:51.123Z".
 std::string FormatTimestamp(int64_t ms);
+
+// The path an endpoint of a collection is routed at: `base_path` + `path`, where a root `path`
+// "/" gives `base_path` itself ("/v1" + "/pets/{id}" = "/v1/pets/{id}", "/v1" + "/" = "/v1",
+// "" + p = p). Works on patterns and on shapes alike. REQUIRES: base_path is "" or starts with
+// '/' and has no trailing slash; path starts with '/'.
+std::string JoinBasePath(std::string_view base_path, std::string_view path);
+
+// ---- Import (store_import.cc): the writes of one OpenAPI or bundle import ----
+// REQUIRES of the records: validated and normalised by the admin layer like single edits.
+struct ImportBatch {
+  std::optional<CollectionRecord> new_collection;  // created first, when set
+  std::vector<EndpointRecord> create;              // inserted as CreateEndpoint does
+  std::vector<EndpointRecord> update;              // mutable fields replaced as UpdateEndpoint
+};
+
+// One write of an ImportBatch that failed; `index` counts `create` then `update`
+// (create.size() + i for update[i]); the collection's failure has index -1.
+struct ImportFailure {
+  int64_t index = 0;
+  Status error;
+};
 
 struct StoreOptions {
   // Current time in unix milliseconds; default (empty): the system clock. Tests inject one.
@@ -113,6 +135,56 @@ class Store {
   Status DeleteApiKey(const std::string& id);
   Status SetApiKeyEnabled(const std::string& id, bool enabled);
 
+  // ---- Domains ----
+  // created_at/updated_at of 0 are stamped with now. AlreadyExists (field "host") "a domain with
+  // host <host> already exists: <id>"; AlreadyExists "domain <id> already exists".
+  Status CreateDomain(const DomainRecord& domain);
+  // NotFound "domain <id> not found".
+  Result<DomainRecord> GetDomain(const std::string& id);
+  // All domains, ordered by (created_at, id).
+  Result<std::vector<DomainRecord>> ListDomains();
+  // Replaces name, host, description and enabled, sets updated_at, and moves the endpoints of
+  // the domain's collections to the new host, all in one transaction. NotFound; AlreadyExists
+  // (field "host") if another domain has the host or a moved endpoint's route is taken on it
+  // (then nothing changes).
+  Status UpdateDomain(const DomainRecord& domain);
+  // Deletes the domain, its collections, their endpoints and versions (one transaction) and
+  // returns the ids of the deleted endpoints. NotFound if absent. Endpoints outside its
+  // collections are kept, whatever their `domain`.
+  Result<std::vector<std::string>> DeleteDomain(const std::string& id);
+
+  // ---- Collections ----
+  // created_at/updated_at of 0 are stamped with now. InvalidArgument (field "domain_id") if the
+  // domain does not exist; AlreadyExists "collection <id> already exists".
+  Status CreateCollection(const CollectionRecord& collection);
+  // NotFound "collection <id> not found".
+  Result<CollectionRecord> GetCollection(const std::string& id);
+  // The collections of `domain_id` (all when nullopt), ordered by (created_at, id).
+  Result<std::vector<CollectionRecord>> ListCollections(
+      const std::optional<std::string>& domain_id);
+  // Replaces domain_id, name, description, base_path and enabled and sets updated_at; when the
+  // base_path or domain changes, re-derives its endpoints' `domain` and `route_shape` (see
+  // EndpointRecord), all in one transaction. NotFound; InvalidArgument (field "domain_id");
+  // AlreadyExists (field "base_path", or "domain_id" when only the domain changed) if a
+  // re-derived route is taken by another endpoint; then nothing changes.
+  Status UpdateCollection(const CollectionRecord& collection);
+  // Deletes the collection, its endpoints and their versions (one transaction) and returns the
+  // ids of the deleted endpoints. NotFound if absent.
+  Result<std::vector<std::string>> DeleteCollection(const std::string& id);
+
+  // ---- Routing ----
+  // The endpoints to serve, in one read, ordered by (created_at, id): running and enabled, in
+  // an enabled collection (or none), whose domain is enabled: the collection's domain, or for an
+  // endpoint without a collection the domain record whose host equals its `domain` (if any).
+  Result<std::vector<RoutableEndpoint>> ListRoutableEndpoints();
+
+  // ---- Import (store_import.cc) ----
+  // Applies `batch` in one transaction: every write is attempted, so all failures are found
+  // (errors as CreateEndpoint / UpdateEndpoint / CreateCollection); if there is any, the
+  // transaction rolls back, nothing is written, and they are returned. Empty = committed.
+  // Internal (nothing written) if the transaction itself fails.
+  Result<std::vector<ImportFailure>> ApplyImport(const ImportBatch& batch);
+
  private:
   Store(std::unique_ptr<internal::Database> db, std::function<int64_t()> now_ms);
 
@@ -123,6 +195,8 @@ class Store {
   Status MapEndpointWriteErrorLocked(const EndpointRecord& endpoint, Status error,
                                      internal::Violation violation);
   Result<VersionRecord> GetVersionLocked(const std::string& endpoint_id, int64_t version);
+  Status RerouteCollectionLocked(const CollectionRecord& collection, const std::string& old_base,
+                                 int64_t now);
 
   const std::function<int64_t()> now_ms_;  // immutable after construction
 

@@ -1,6 +1,6 @@
 // Tests for the store: each runs against a fresh SQLite file in its own temp directory, with an
 // injected clock. Raw SQL (through the internal wrapper) is used only to inspect what the store
-// wrote and to create rows it has no API for yet (domains, collections).
+// wrote and to create rows directly.
 #include "store/store.h"
 
 #include <gtest/gtest.h>
@@ -475,6 +475,277 @@ TEST_F(StoreTest, ConcurrentWritersEachGetADistinctVersion) {
   for (size_t i = 0; i < versions.size(); ++i) {
     EXPECT_EQ(versions[i].version, static_cast<int64_t>(i + 1));
   }
+}
+
+// ---- Domains and collections ----
+
+DomainRecord Domain(std::string id, std::string host) {
+  DomainRecord d;
+  d.id = std::move(id);
+  d.name = "domain " + d.id;
+  d.host = std::move(host);
+  return d;
+}
+
+CollectionRecord Collection(std::string id, std::string domain_id, std::string base_path) {
+  CollectionRecord c;
+  c.id = std::move(id);
+  c.domain_id = std::move(domain_id);
+  c.name = "collection " + c.id;
+  c.base_path = std::move(base_path);
+  return c;
+}
+
+// An endpoint of `c` (on `host`) at `path`, derived as the admin layer does (paths in these
+// tests are already shapes).
+EndpointRecord InCollection(const CollectionRecord& c, const std::string& host, std::string method,
+                            std::string path) {
+  EndpointRecord e;
+  e.id = base::NewUuid();
+  e.name = method + " " + path;
+  e.domain = host;
+  e.method = std::move(method);
+  e.route_shape = JoinBasePath(c.base_path, path);
+  e.path = std::move(path);
+  e.collection_id = c.id;
+  return e;
+}
+
+std::vector<std::string> RoutableIds(Store& store) {
+  std::vector<RoutableEndpoint> routes = *store.ListRoutableEndpoints();
+  std::vector<std::string> ids;
+  for (const RoutableEndpoint& r : routes) {
+    ids.push_back(r.endpoint_id);
+  }
+  return ids;
+}
+
+TEST(JoinBasePathTest, PrefixesThePathAndARootPathIsTheBaseItself) {
+  EXPECT_EQ(JoinBasePath("/v1", "/pets/{id}"), "/v1/pets/{id}");
+  EXPECT_EQ(JoinBasePath("/v1", "/"), "/v1");
+  EXPECT_EQ(JoinBasePath("", "/pets"), "/pets");
+  EXPECT_EQ(JoinBasePath("", "/"), "/");
+}
+
+TEST_F(StoreTest, DomainsReadBackListInCreationOrderAndUpdate) {
+  DomainRecord a = Domain("a", "api.example.com");
+  a.description = "the api";
+  ASSERT_TRUE(store_->CreateDomain(a).ok());
+  now_ += 1;
+  ASSERT_TRUE(store_->CreateDomain(Domain("b", "*.example.org")).ok());
+  Result<DomainRecord> got = store_->GetDomain("a");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->host, "api.example.com");
+  EXPECT_EQ(got->description, "the api");
+  EXPECT_TRUE(got->enabled);
+  EXPECT_EQ(got->created_at, now_ - 1);
+  std::vector<DomainRecord> all = *store_->ListDomains();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, "a");
+  EXPECT_EQ(all[1].id, "b");
+
+  now_ += 1;
+  got->name = "renamed";
+  got->enabled = false;
+  ASSERT_TRUE(store_->UpdateDomain(*got).ok());
+  DomainRecord updated = *store_->GetDomain("a");
+  EXPECT_EQ(updated.name, "renamed");
+  EXPECT_FALSE(updated.enabled);
+  EXPECT_EQ(updated.updated_at, now_);
+  EXPECT_EQ(store_->GetDomain("zz").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->UpdateDomain(Domain("zz", "x.test")).code(), Code::kNotFound);
+}
+
+TEST_F(StoreTest, ADuplicateHostIsAlreadyExistsNamingHostAndTheOwner) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "api.example.com")).ok());
+  ASSERT_TRUE(store_->CreateDomain(Domain("b", "other.example.com")).ok());
+  Status created = store_->CreateDomain(Domain("c", "api.example.com"));
+  EXPECT_EQ(created.code(), Code::kAlreadyExists);
+  EXPECT_EQ(created.field(), "host");
+  EXPECT_EQ(created.message(), "a domain with host api.example.com already exists: a");
+  Status updated = store_->UpdateDomain(Domain("b", "api.example.com"));
+  EXPECT_EQ(updated.code(), Code::kAlreadyExists);
+  EXPECT_EQ(updated.field(), "host");
+  EXPECT_EQ(store_->GetDomain("b")->host, "other.example.com");
+  EXPECT_EQ(store_->CreateDomain(Domain("a", "new.example.com")).code(), Code::kAlreadyExists);
+}
+
+TEST_F(StoreTest, ACollectionNeedsAnExistingDomainAndListsByDomain) {
+  Status orphan = store_->CreateCollection(Collection("c0", "nope", ""));
+  EXPECT_EQ(orphan.code(), Code::kInvalidArgument);
+  EXPECT_EQ(orphan.field(), "domain_id");
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  ASSERT_TRUE(store_->CreateDomain(Domain("b", "b.test")).ok());
+  ASSERT_TRUE(store_->CreateCollection(Collection("c1", "a", "/v1")).ok());
+  ASSERT_TRUE(store_->CreateCollection(Collection("c2", "b", "")).ok());
+  EXPECT_EQ(store_->GetCollection("c1")->base_path, "/v1");
+  EXPECT_EQ(store_->ListCollections(std::nullopt)->size(), 2u);
+  std::vector<CollectionRecord> of_b = *store_->ListCollections("b");
+  ASSERT_EQ(of_b.size(), 1u);
+  EXPECT_EQ(of_b[0].id, "c2");
+  EXPECT_EQ(store_->GetCollection("zz").status().code(), Code::kNotFound);
+  CollectionRecord moved = Collection("c1", "nope", "/v1");
+  EXPECT_EQ(store_->UpdateCollection(moved).field(), "domain_id");
+}
+
+TEST_F(StoreTest, DeletingADomainDeletesItsCollectionsAndTheirEndpointsOnly) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "/v1");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord member = InCollection(c, "a.test", "GET", "/pets");
+  ASSERT_TRUE(store_->CreateEndpoint(member).ok());
+  ASSERT_TRUE(store_->AddVersion(Version(member.id, "h1")).ok());
+  EndpointRecord standalone = Created("a.test", "GET", "/other");
+
+  Result<std::vector<std::string>> deleted = store_->DeleteDomain("a");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().message();
+  EXPECT_EQ(*deleted, std::vector<std::string>{member.id});
+  EXPECT_EQ(store_->GetCollection("c1").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetEndpoint(member.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM endpoint_versions"), 0);
+  EXPECT_TRUE(store_->GetEndpoint(standalone.id).ok());
+  EXPECT_EQ(store_->DeleteDomain("a").status().code(), Code::kNotFound);
+}
+
+TEST_F(StoreTest, DeletingACollectionReturnsItsEndpointIds) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord one = InCollection(c, "a.test", "GET", "/one");
+  EndpointRecord two = InCollection(c, "a.test", "GET", "/two");
+  ASSERT_TRUE(store_->CreateEndpoint(one).ok());
+  now_ += 1;
+  ASSERT_TRUE(store_->CreateEndpoint(two).ok());
+  EXPECT_EQ(*store_->DeleteCollection("c1"), (std::vector<std::string>{one.id, two.id}));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM endpoints"), 0);
+  EXPECT_TRUE(store_->GetDomain("a").ok());
+  EXPECT_EQ(store_->DeleteCollection("c1").status().code(), Code::kNotFound);
+}
+
+TEST_F(StoreTest, ChangingTheBasePathReshapesTheCollectionsEndpoints) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "/v1");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord pets = InCollection(c, "a.test", "GET", "/pets/{}");
+  EndpointRecord root = InCollection(c, "a.test", "GET", "/");
+  ASSERT_TRUE(store_->CreateEndpoint(pets).ok());
+  ASSERT_TRUE(store_->CreateEndpoint(root).ok());
+  EXPECT_EQ(store_->GetEndpoint(root.id)->route_shape, "/v1");
+
+  c.base_path = "/v2/api";
+  ASSERT_TRUE(store_->UpdateCollection(c).ok());
+  EXPECT_EQ(store_->GetEndpoint(pets.id)->route_shape, "/v2/api/pets/{}");
+  EXPECT_EQ(store_->GetEndpoint(root.id)->route_shape, "/v2/api");
+  c.base_path = "";
+  ASSERT_TRUE(store_->UpdateCollection(c).ok());
+  EXPECT_EQ(store_->GetEndpoint(pets.id)->route_shape, "/pets/{}");
+  EXPECT_EQ(store_->GetEndpoint(root.id)->route_shape, "/");
+}
+
+TEST_F(StoreTest, ABasePathThatCollidesIsAlreadyExistsAndChangesNothing) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "/v1");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord member = InCollection(c, "a.test", "GET", "/pets/{}");
+  ASSERT_TRUE(store_->CreateEndpoint(member).ok());
+  EndpointRecord other = Created("a.test", "GET", "/v2/pets/{}");
+
+  CollectionRecord moved = c;
+  moved.base_path = "/v2";
+  moved.name = "renamed";
+  Status status = store_->UpdateCollection(moved);
+  EXPECT_EQ(status.code(), Code::kAlreadyExists);
+  EXPECT_EQ(status.field(), "base_path");
+  EXPECT_NE(status.message().find(other.id), std::string::npos) << status.message();
+  CollectionRecord after = *store_->GetCollection("c1");
+  EXPECT_EQ(after.base_path, "/v1");
+  EXPECT_EQ(after.name, c.name);
+  EXPECT_EQ(store_->GetEndpoint(member.id)->route_shape, "/v1/pets/{}");
+}
+
+TEST_F(StoreTest, ReshapingWithinACollectionIsNoFalseCollision) {
+  // Moving "/a" to "/v2/a" while "/v2/a" moves to "/v2/v2/a": fine once both have moved.
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord first = InCollection(c, "a.test", "GET", "/a");
+  EndpointRecord second = InCollection(c, "a.test", "GET", "/v2/a");
+  ASSERT_TRUE(store_->CreateEndpoint(first).ok());
+  ASSERT_TRUE(store_->CreateEndpoint(second).ok());
+  c.base_path = "/v2";
+  Status status = store_->UpdateCollection(c);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(store_->GetEndpoint(first.id)->route_shape, "/v2/a");
+  EXPECT_EQ(store_->GetEndpoint(second.id)->route_shape, "/v2/v2/a");
+}
+
+TEST_F(StoreTest, ANewHostMovesTheDomainsEndpointsUnlessARouteIsTaken) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord member = InCollection(c, "a.test", "GET", "/pets");
+  ASSERT_TRUE(store_->CreateEndpoint(member).ok());
+  Created("taken.test", "GET", "/pets");
+
+  Status taken = store_->UpdateDomain(Domain("a", "taken.test"));
+  EXPECT_EQ(taken.code(), Code::kAlreadyExists);
+  EXPECT_EQ(taken.field(), "host");
+  EXPECT_EQ(store_->GetDomain("a")->host, "a.test");
+  EXPECT_EQ(store_->GetEndpoint(member.id)->domain, "a.test");
+
+  ASSERT_TRUE(store_->UpdateDomain(Domain("a", "b.test")).ok());
+  EXPECT_EQ(store_->GetEndpoint(member.id)->domain, "b.test");
+}
+
+TEST_F(StoreTest, MovingACollectionToAnotherDomainMovesItsEndpoints) {
+  ASSERT_TRUE(store_->CreateDomain(Domain("a", "a.test")).ok());
+  ASSERT_TRUE(store_->CreateDomain(Domain("b", "b.test")).ok());
+  CollectionRecord c = Collection("c1", "a", "/v1");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord member = InCollection(c, "a.test", "GET", "/pets");
+  ASSERT_TRUE(store_->CreateEndpoint(member).ok());
+  c.domain_id = "b";
+  ASSERT_TRUE(store_->UpdateCollection(c).ok());
+  EndpointRecord moved = *store_->GetEndpoint(member.id);
+  EXPECT_EQ(moved.domain, "b.test");
+  EXPECT_EQ(moved.route_shape, "/v1/pets");
+}
+
+TEST_F(StoreTest, RoutableEndpointsFollowTheEnableSwitchesOfCollectionAndDomain) {
+  DomainRecord a = Domain("a", "a.test");
+  ASSERT_TRUE(store_->CreateDomain(a).ok());
+  CollectionRecord c = Collection("c1", "a", "/v1");
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EndpointRecord member = InCollection(c, "a.test", "GET", "/pets");
+  ASSERT_TRUE(store_->CreateEndpoint(member).ok());
+  now_ += 1;
+  EndpointRecord by_host = Created("a.test", "GET", "/plain");
+  now_ += 1;
+  EndpointRecord elsewhere = Created("*", "GET", "/any");
+  now_ += 1;
+  EndpointRecord stopped = Created("*", "GET", "/stopped");
+  for (const auto* e : {&member, &by_host, &elsewhere}) {
+    ASSERT_TRUE(store_->SetEndpointStatus(e->id, "running", 1).ok());
+  }
+  std::vector<RoutableEndpoint> routes = *store_->ListRoutableEndpoints();
+  ASSERT_EQ(routes.size(), 3u);
+  EXPECT_EQ(routes[0].endpoint_id, member.id);
+  EXPECT_EQ(routes[0].host, "a.test");
+  EXPECT_EQ(routes[0].base_path, "/v1");
+  EXPECT_EQ(routes[0].path, "/pets");
+  EXPECT_EQ(routes[1].base_path, "");
+
+  c.enabled = false;
+  ASSERT_TRUE(store_->UpdateCollection(c).ok());
+  EXPECT_EQ(RoutableIds(*store_), (std::vector<std::string>{by_host.id, elsewhere.id}));
+  c.enabled = true;
+  ASSERT_TRUE(store_->UpdateCollection(c).ok());
+  a.enabled = false;
+  ASSERT_TRUE(store_->UpdateDomain(a).ok());
+  EXPECT_EQ(RoutableIds(*store_), std::vector<std::string>{elsewhere.id});
+  a.enabled = true;
+  ASSERT_TRUE(store_->UpdateDomain(a).ok());
+  EXPECT_EQ(RoutableIds(*store_).size(), 3u);
 }
 
 }  // namespace
