@@ -1,0 +1,135 @@
+// Micro-benchmarks of the data plane's dispatch path, in ns per request (issue 3, item 3).
+//
+// What is measured, and why:
+//  - BM_RouteMatch/<routes>: RouteTable::Match at 10, 1,000 and 10,000 routes of a mixed table
+//    (literal, param, catch-all routes over exact, wildcard and "*" hosts; see route_mix.h),
+//    cycling through 4,096 requests spread uniformly over the whole table. The target is the
+//    time at 10,000 routes within 1.5x the time at 10: the router must not slow down as a
+//    gateway grows, and with spread requests that is a question of cache misses.
+//  - BM_RouteMatchHotSet/{10,10000}: the same 16 requests over and over, i.e. the hot path
+//    in cache; the gap to BM_RouteMatch/10000 is the cost of misses.
+//  - BM_Dispatch: DataSession::Serve for GET /hello/world with the real hello handler library:
+//    snapshot check, match, pin, the C ABI call into the SDK, the response copy, unpin. Target
+//    200 ns. BM_DispatchNotFound is a path with no route (the 404 answer); BM_PinUnpin is
+//    EndpointSlot::Pin plus release alone.
+// Every benchmark checks its answers during setup: a fast wrong match measures nothing.
+// Run: build-bench/bench/micro/dispatch_bench [--benchmark_format=json]
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+
+#include "hello_plane.h"
+#include "route_mix.h"
+
+namespace edgegate::bench {
+namespace {
+
+constexpr size_t kSpreadRequests = 4096;  // a power of two: the loop index is masked
+constexpr size_t kHotRequests = 16;
+
+// Matches `requests` round-robin for the whole benchmark. REQUIRES: size a power of two.
+void MatchLoop(benchmark::State& state, const router::RouteTable& table,
+               const std::vector<BenchRequest>& requests, router::RouteMatch& match) {
+  const size_t mask = requests.size() - 1;
+  size_t i = 0;
+  for (auto _ : state) {
+    const BenchRequest& r = requests[i++ & mask];
+    table.Match(r.host, r.method, r.path, match);
+    benchmark::DoNotOptimize(match.route_id);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Builds the mixed table of state.range(0) routes and matches `request_count` requests of it.
+void RunRouteMatch(benchmark::State& state, size_t request_count) {
+  std::vector<router::RouteSpec> routes = MixedRoutes(static_cast<size_t>(state.range(0)));
+  RequestSet requests(routes, request_count);
+  auto table = router::RouteTable::Build(std::move(routes));
+  if (!table.ok()) {
+    state.SkipWithError(table.status().message().c_str());
+    return;
+  }
+  router::RouteMatch match;
+  if (std::string error = CheckAllMatch(**table, requests, match); !error.empty()) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  MatchLoop(state, **table, requests.requests(), match);
+  state.counters["routes"] = static_cast<double>((*table)->size());
+}
+
+void BM_RouteMatch(benchmark::State& state) { RunRouteMatch(state, kSpreadRequests); }
+BENCHMARK(BM_RouteMatch)->Arg(10)->Arg(1000)->Arg(10000);
+
+void BM_RouteMatchHotSet(benchmark::State& state) { RunRouteMatch(state, kHotRequests); }
+BENCHMARK(BM_RouteMatchHotSet)->Arg(10)->Arg(10000);
+
+// Serves `request` with a fresh session of `hello` until the benchmark ends, after checking
+// once that the answer has `status` (and `body`, unless empty).
+void ServeLoop(benchmark::State& state, HelloPlane& hello, const http::Request& request,
+               int status, std::string_view body) {
+  std::unique_ptr<http::Session> session = hello.plane().NewSession();
+  http::Response response;
+  session->Serve(request, response);
+  if (response.status() != status || (!body.empty() && response.body() != body)) {
+    std::string error = "unexpected answer " + std::to_string(response.status()) + " " +
+                        response.body();
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    session->Serve(request, response);
+    benchmark::DoNotOptimize(response.status());
+    benchmark::DoNotOptimize(response.body().data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The hello plane, or null after reporting the error on `state`.
+std::unique_ptr<HelloPlane> CreateHello(benchmark::State& state) {
+  auto hello = HelloPlane::Create(EDGEGATE_BENCH_HELLO_HANDLER);
+  if (!hello.ok()) {
+    state.SkipWithError(hello.status().message().c_str());
+    return nullptr;
+  }
+  return std::move(*hello);
+}
+
+void BM_Dispatch(benchmark::State& state) {
+  if (std::unique_ptr<HelloPlane> hello = CreateHello(state)) {
+    ServeLoop(state, *hello, HelloRequest("/hello/world"), 200, "hello world");
+  }
+}
+BENCHMARK(BM_Dispatch);
+
+void BM_DispatchNotFound(benchmark::State& state) {
+  if (std::unique_ptr<HelloPlane> hello = CreateHello(state)) {
+    ServeLoop(state, *hello, HelloRequest("/nothing/here"), 404, "");
+  }
+}
+BENCHMARK(BM_DispatchNotFound);
+
+void BM_PinUnpin(benchmark::State& state) {
+  std::unique_ptr<HelloPlane> hello = CreateHello(state);
+  if (!hello) {
+    return;
+  }
+  if (!hello->slot().Pin()) {
+    state.SkipWithError("no active hello version");
+    return;
+  }
+  handlers::EndpointSlot& slot = hello->slot();
+  for (auto _ : state) {
+    handlers::PinnedHandler pin = slot.Pin();
+    handlers::HandlerVersion* version = pin.operator->();
+    benchmark::DoNotOptimize(version);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PinUnpin);
+
+}  // namespace
+}  // namespace edgegate::bench
+
+BENCHMARK_MAIN();
