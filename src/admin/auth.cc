@@ -136,7 +136,8 @@ base::Result<std::optional<std::string>> KeyRing::Bootstrap(const std::filesyste
   record.id = base::NewUuid();
   record.label = "bootstrap admin";
   record.key_hash = base::Sha256Hex(key);
-  record.prefix = key.substr(0, 8);
+  // A key chosen by the operator may be short: show less of it than of a generated one.
+  record.prefix = key.substr(0, env_key ? 4 : kPrefixLength);
   record.scopes = {"*"};
   RETURN_IF_ERROR(store_.AddApiKey(record));
   if (env_key) {
