@@ -147,6 +147,18 @@ Reply Republished(EndpointService& service, Reply reply) {
 }
 
 // Route handlers; each owns nothing and borrows the service (and through it the store).
+// Answers a delete of `id` whose store cascade removed the endpoints `deleted`: they are
+// unpublished and drained before the answer.
+Reply Deleted(EndpointService& service, const std::string& id,
+              base::Result<std::vector<std::string>> deleted) {
+  if (!deleted.ok()) return Error(deleted.status());
+  base::Status retired = service.RetireDeleted(*deleted);
+  if (!retired.ok()) return Error(retired);
+  return Ok(json::object{{"id", id},
+                         {"deleted", true},
+                         {"endpoints_deleted", static_cast<int64_t>(deleted->size())}});
+}
+
 class DomainRoutes {
  public:
   explicit DomainRoutes(EndpointService& service) : service_(service), store_(service.store()) {}
@@ -190,13 +202,7 @@ class DomainRoutes {
 
   Reply Delete(AdminCall& call) {
     std::string id = call.param("id");
-    auto deleted = store_.DeleteDomain(id);
-    if (!deleted.ok()) return Error(deleted.status());
-    base::Status retired = service_.RetireDeleted(*deleted);
-    if (!retired.ok()) return Error(retired);
-    return Ok(json::object{{"id", id},
-                           {"deleted", true},
-                           {"endpoints_deleted", static_cast<int64_t>(deleted->size())}});
+    return Deleted(service_, id, store_.DeleteDomain(id));
   }
 
   Reply Collections(AdminCall& call) {
@@ -264,13 +270,7 @@ class CollectionRoutes {
 
   Reply Delete(AdminCall& call) {
     std::string id = call.param("id");
-    auto deleted = store_.DeleteCollection(id);
-    if (!deleted.ok()) return Error(deleted.status());
-    base::Status retired = service_.RetireDeleted(*deleted);
-    if (!retired.ok()) return Error(retired);
-    return Ok(json::object{{"id", id},
-                           {"deleted", true},
-                           {"endpoints_deleted", static_cast<int64_t>(deleted->size())}});
+    return Deleted(service_, id, store_.DeleteCollection(id));
   }
 
   Reply Endpoints(AdminCall& call) {

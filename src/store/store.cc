@@ -52,21 +52,6 @@ Status Configure(internal::Database& db, int busy_timeout_ms) {
   return base::OkStatus();
 }
 
-Status CheckEndpoint(const EndpointRecord& e) {
-  if (e.id.empty()) {
-    return base::FieldError("id", "endpoint id must not be empty");
-  }
-  RETURN_IF_ERROR(internal::CheckOneOf(e.status, kEndpointStatuses, "status"));
-  return internal::CheckList(e.dependencies, "dependencies");
-}
-
-// Binds the fields UpdateEndpoint replaces, at ?1 .. ?10.
-void BindMutableFields(Statement& stmt, const EndpointRecord& e) {
-  stmt.Bind(1, e.name).Bind(2, e.path).Bind(3, e.method).Bind(4, e.domain);
-  stmt.Bind(5, e.route_shape).Bind(6, e.collection_id).Bind(7, e.description).Bind(8, e.code);
-  stmt.Bind(9, internal::JoinList(e.dependencies)).Bind(10, e.enabled);
-}
-
 Status EndpointNotFound(const std::string& id) {
   return base::NotFound("endpoint " + id + " not found");
 }
@@ -150,17 +135,12 @@ Status Store::MapEndpointWriteErrorLocked(const EndpointRecord& e, Status error,
 }
 
 Status Store::CreateEndpoint(const EndpointRecord& e) {
-  RETURN_IF_ERROR(CheckEndpoint(e));
+  RETURN_IF_ERROR(internal::CheckEndpoint(e));
   std::lock_guard lock(mu_);
   int64_t now = now_ms_();
   return WriteLocked([&]() -> Status {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db_->Prepare("INSERT INTO endpoints(name, path, method, domain, route_shape, "
-                                  "collection_id, description, code, dependencies, enabled, id, "
-                                  "status, active_version, created_at, updated_at) "
-                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                                  "?13, ?14, ?15)"));
-    BindMutableFields(stmt, e);
+    ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(internal::kInsertEndpointSql));
+    internal::BindMutableEndpointFields(stmt, e);
     stmt.Bind(11, e.id).Bind(12, e.status).Bind(13, e.active_version);
     stmt.Bind(14, e.created_at != 0 ? e.created_at : now);
     stmt.Bind(15, e.updated_at != 0 ? e.updated_at : now);
@@ -224,16 +204,12 @@ Result<std::vector<EndpointRecord>> Store::ListEndpoints(const EndpointFilter& f
 }
 
 Status Store::UpdateEndpoint(const EndpointRecord& e) {
-  RETURN_IF_ERROR(CheckEndpoint(e));
+  RETURN_IF_ERROR(internal::CheckEndpoint(e));
   std::lock_guard lock(mu_);
   int64_t now = now_ms_();
   return WriteLocked([&]() -> Status {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db_->Prepare("UPDATE endpoints SET name = ?1, path = ?2, method = ?3, "
-                                  "domain = ?4, route_shape = ?5, collection_id = ?6, "
-                                  "description = ?7, code = ?8, dependencies = ?9, enabled = ?10, "
-                                  "updated_at = ?11 WHERE id = ?12"));
-    BindMutableFields(stmt, e);
+    ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(internal::kUpdateEndpointSql));
+    internal::BindMutableEndpointFields(stmt, e);
     stmt.Bind(11, now).Bind(12, e.id);
     Status status = stmt.Run();
     if (!status.ok()) {

@@ -11,29 +11,6 @@ namespace {
 
 using internal::Statement;
 
-Status CheckImportedEndpoint(const EndpointRecord& e) {
-  if (e.id.empty()) {
-    return base::FieldError("id", "endpoint id must not be empty");
-  }
-  RETURN_IF_ERROR(internal::CheckOneOf(e.status, kEndpointStatuses, "status"));
-  return internal::CheckList(e.dependencies, "dependencies");
-}
-
-// The columns an update replaces, at ?1 .. ?10 (the order UpdateEndpoint uses).
-void BindEndpointFields(Statement& stmt, const EndpointRecord& e) {
-  stmt.Bind(1, e.name).Bind(2, e.path).Bind(3, e.method).Bind(4, e.domain);
-  stmt.Bind(5, e.route_shape).Bind(6, e.collection_id).Bind(7, e.description).Bind(8, e.code);
-  stmt.Bind(9, internal::JoinList(e.dependencies)).Bind(10, e.enabled);
-}
-
-constexpr char kInsertEndpoint[] =
-    "INSERT INTO endpoints(name, path, method, domain, route_shape, collection_id, description, "
-    "code, dependencies, enabled, id, status, active_version, created_at, updated_at) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
-constexpr char kUpdateEndpoint[] =
-    "UPDATE endpoints SET name = ?1, path = ?2, method = ?3, domain = ?4, route_shape = ?5, "
-    "collection_id = ?6, description = ?7, code = ?8, dependencies = ?9, enabled = ?10, "
-    "updated_at = ?11 WHERE id = ?12";
 constexpr char kInsertCollection[] =
     "INSERT INTO collections(id, domain_id, name, description, base_path, enabled, created_at, "
     "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
@@ -63,9 +40,10 @@ Result<std::vector<ImportFailure>> Store::ApplyImport(const ImportBatch& batch) 
   const int64_t now = now_ms_();
   std::vector<ImportFailure> failures;
   auto write = [&](const EndpointRecord& e, bool insert) -> Status {
-    RETURN_IF_ERROR(CheckImportedEndpoint(e));
-    ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(insert ? kInsertEndpoint : kUpdateEndpoint));
-    BindEndpointFields(stmt, e);
+    RETURN_IF_ERROR(internal::CheckEndpoint(e));
+    ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(insert ? internal::kInsertEndpointSql
+                                                         : internal::kUpdateEndpointSql));
+    internal::BindMutableEndpointFields(stmt, e);
     if (insert) {
       stmt.Bind(11, e.id).Bind(12, e.status).Bind(13, e.active_version).Bind(14, now).Bind(15, now);
     } else {

@@ -94,4 +94,18 @@ Status CheckOneOf(const std::string& value, std::span<const char* const> allowed
                                      "\" (expected one of: " + expected + ")");
 }
 
+void BindMutableEndpointFields(Statement& stmt, const EndpointRecord& e) {
+  stmt.Bind(1, e.name).Bind(2, e.path).Bind(3, e.method).Bind(4, e.domain);
+  stmt.Bind(5, e.route_shape).Bind(6, e.collection_id).Bind(7, e.description).Bind(8, e.code);
+  stmt.Bind(9, JoinList(e.dependencies)).Bind(10, e.enabled);
+}
+
+Status CheckEndpoint(const EndpointRecord& e) {
+  if (e.id.empty()) {
+    return base::FieldError("id", "endpoint id must not be empty");
+  }
+  RETURN_IF_ERROR(CheckOneOf(e.status, kEndpointStatuses, "status"));
+  return CheckList(e.dependencies, "dependencies");
+}
+
 }  // namespace edgegate::store::internal

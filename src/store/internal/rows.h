@@ -27,6 +27,22 @@ inline constexpr char kApiKeyColumns[] =
     "id, label, key_hash, prefix, scopes, enabled, created_at, expires_at";
 
 // REQUIRES: `row` is positioned on a row selected with the matching column list.
+// Writing endpoints (CreateEndpoint, UpdateEndpoint and imports share these). The mutable fields
+// bind at ?1 .. ?10 (BindMutableEndpointFields); the insert adds id, status, active_version,
+// created_at, updated_at at ?11 .. ?15; the update adds updated_at, id at ?11, ?12.
+inline constexpr char kInsertEndpointSql[] =
+    "INSERT INTO endpoints(name, path, method, domain, route_shape, collection_id, description, "
+    "code, dependencies, enabled, id, status, active_version, created_at, updated_at) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+inline constexpr char kUpdateEndpointSql[] =
+    "UPDATE endpoints SET name = ?1, path = ?2, method = ?3, domain = ?4, route_shape = ?5, "
+    "collection_id = ?6, description = ?7, code = ?8, dependencies = ?9, enabled = ?10, "
+    "updated_at = ?11 WHERE id = ?12";
+void BindMutableEndpointFields(Statement& stmt, const EndpointRecord& e);
+// InvalidArgument naming the field for what the store cannot hold (empty id, bad status, bad
+// dependency entries).
+Status CheckEndpoint(const EndpointRecord& e);
+
 EndpointRecord ReadEndpoint(const Statement& row);
 VersionRecord ReadVersion(const Statement& row);
 ApiKeyRecord ReadApiKey(const Statement& row);
