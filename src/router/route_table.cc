@@ -1,6 +1,8 @@
 // Building the route table from specs, and matching requests against it.
 #include "router/route_table.h"
 
+#include <atomic>
+
 #include "router/internal/path_tree.h"
 #include "router/pattern.h"
 
@@ -115,7 +117,13 @@ Result<ParsedSpec> ParseSpec(const RouteSpec& spec) {
 
 }  // namespace
 
-RouteTable::RouteTable() : tables_(std::make_unique<Tables>()) {}
+namespace {
+// Source of RouteTable ids. Process-wide on purpose: an id must never be reused, or a connection's
+// host cache could outlive its table and apply to a new one allocated at the same address.
+std::atomic<uint64_t> g_next_table_id{1};
+}  // namespace
+
+RouteTable::RouteTable() : tables_(std::make_unique<Tables>()), id_(g_next_table_id++) {}
 RouteTable::~RouteTable() = default;
 
 Result<std::shared_ptr<const RouteTable>> RouteTable::Build(std::vector<RouteSpec> specs) {
@@ -149,27 +157,38 @@ void RouteTable::Match(std::string_view host, std::string_view method, std::stri
   if (!match.SplitPath()) {
     return;  // kNotFound
   }
-  const Tables& t = *tables_;
   int method_index = internal::MethodIndex(method);
-  std::string_view h = NormalizeRequestHost(host, &match.host_scratch_);
-  match.host_ = h;
-  if (t.has_exact_hosts) {
-    uint32_t root = t.hosts.Find(kExactHost, h);
-    if (root != kNone && MatchTree(root, method_index, match)) {
+  if (match.cached_table_id_ != id_ || match.cached_host_raw_ != host) {
+    ResolveHost(host, match);
+  }
+  match.host_ = match.cached_host_;
+  for (uint32_t root : match.cached_roots_) {
+    if (MatchTree(root, method_index, match)) {
       return;
     }
+  }
+}
+
+void RouteTable::ResolveHost(std::string_view host, RouteMatch& match) const {
+  const Tables& t = *tables_;
+  match.cached_table_id_ = id_;
+  match.cached_host_raw_.assign(host);
+  match.cached_host_.assign(NormalizeRequestHost(host, &match.host_scratch_));
+  std::string_view h = match.cached_host_;
+  match.cached_roots_.clear();
+  if (t.has_exact_hosts) {
+    uint32_t root = t.hosts.Find(kExactHost, h);
+    if (root != kNone) match.cached_roots_.push_back(root);
   }
   // "*.example.com" for "a.b.example.com": try "b.example.com", then "example.com", then "com".
   if (t.has_wildcard_hosts) {
     for (size_t dot = h.find('.'); dot != std::string_view::npos; dot = h.find('.', dot + 1)) {
       uint32_t root = t.hosts.Find(kWildcardHost, h.substr(dot + 1));
-      if (root != kNone && MatchTree(root, method_index, match)) {
-        return;
-      }
+      if (root != kNone) match.cached_roots_.push_back(root);
     }
   }
   if (t.any_host_root != kNone) {
-    MatchTree(t.any_host_root, method_index, match);
+    match.cached_roots_.push_back(t.any_host_root);
   }
 }
 
@@ -323,4 +342,5 @@ std::string_view RouteMatch::RestFrom(size_t index) {
   return std::string_view(decoded_).substr(before);
 }
 
-}  // namespace edgegate::router
+}  // namespace edgegate::router#include <atomic>
+

@@ -85,6 +85,13 @@ class RouteMatch {
   std::string host_scratch_;
   std::string_view allow_;
   std::string_view host_;
+  // Host resolution cache: a connection sends the same Host again and again, so the normalised
+  // host and the tree roots to try (in precedence order) are kept for the last Host header seen
+  // with the table whose id is cached_table_id_ (ids are unique per process: never reused).
+  uint64_t cached_table_id_ = 0;
+  std::string cached_host_raw_;
+  std::string cached_host_;
+  std::vector<uint32_t> cached_roots_;
 };
 
 // An immutable set of routes. Thread-safe: all methods are const and lock-free.
@@ -123,6 +130,8 @@ class RouteTable {
   // True if the tree at `root` decides the outcome: a route for the method, or the path with
   // other methods only.
   bool MatchTree(uint32_t root, int method, RouteMatch& match) const;
+  // Fills match's host cache for `host`: the normalised host and the roots to try, in order.
+  void ResolveHost(std::string_view host, RouteMatch& match) const;
   // Depth-first search from node `index` at path segment `depth`; true once a route is found.
   bool Visit(Search& search, uint32_t index, size_t depth) const;
   // Tries node `index` as the end of the path; `catch_all_depth` is the segment a catch-all
@@ -132,6 +141,7 @@ class RouteTable {
   static constexpr size_t kNoCatchAll = SIZE_MAX;
 
   std::unique_ptr<Tables> tables_;  // immutable after Build
+  const uint64_t id_;               // unique per table in this process (host cache key)
   size_t route_count_ = 0;
 };
 
