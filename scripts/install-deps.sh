@@ -13,7 +13,7 @@ packages=(
   build-essential g++ cmake make ccache pkg-config git
   # libraries
   libboost1.81-dev libboost-context1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libssl-dev libcli11-dev
+  libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev
   # admin import: OpenAPI YAML/JSON specs and ZIP bundles
   libyaml-cpp-dev libzip-dev
   # unit tests and benchmarks

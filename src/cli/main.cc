@@ -1,5 +1,7 @@
 // `edgegate`: the gateway binary. `edgegate serve` runs the gateway; every flag has a matching
-// EDGEGATE_* environment variable (the flag wins). Client commands of the admin API come later.
+// EDGEGATE_* environment variable (the flag wins). The client commands of the admin API (deploy,
+// endpoints, import, status) live in commands.h. Exit codes: 0 ok, 1 error, 2 usage, 3 the admin
+// API is unreachable (client commands).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -7,6 +9,8 @@
 #include <sys/resource.h>
 
 #include "base/log.h"
+#include "cli/commands.h"
+#include "cli/output.h"
 #include "config/options.h"
 #include "server/gateway.h"
 
@@ -109,7 +113,7 @@ void RaiseDescriptorLimit() {
 int Serve(ServeOptions& options, const RawFlags& raw) {
   if (auto s = Finish(options, raw); !s.ok()) {
     std::fprintf(stderr, "edgegate: %s\n", s.message().c_str());
-    return 2;
+    return edgegate::cli::kExitUsage;
   }
   edgegate::base::LogLevel level = edgegate::base::LogLevel::kInfo;
   edgegate::base::ParseLogLevel(options.log_level, &level);
@@ -151,9 +155,15 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "Run the gateway (data plane + admin API)");
   AddServeFlags(*serve, options, raw);
   app.add_subcommand("version", "Print the version")->callback([] { std::puts("edgegate 0.1.0"); });
-  CLI11_PARSE(app, argc, argv);
+  edgegate::cli::ClientCommands client_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints help (exit 0) or the error; every usage error exits 2, whatever CLI11's code.
+    return app.exit(e) == 0 ? 0 : edgegate::cli::kExitUsage;
+  }
   if (serve->parsed()) {
     return Serve(options, raw);
   }
-  return 0;
+  return client_commands.RunParsed().value_or(0);
 }
