@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "admin/openapi_doc.h"
 #include "admin/rate_limiter.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -80,7 +81,10 @@ class AdminApiImpl {
     routes.Add("GET", "/api/health", "", [this](AdminCall&) {
       return Ok(json::object{{"status", "ok"}, {"version", options_.version}});
     });
+    // Served bare (no envelope), so OpenAPI tools read it as is. Built after the last Add.
+    routes.Add("GET", "/api/openapi.json", "", [this](AdminCall&) { return Reply(200, openapi_); });
     routes_ = routes.all();
+    openapi_ = BuildOpenApiDocument(routes_, options_.version);
     std::vector<router::RouteSpec> specs;
     for (size_t i = 0; i < routes_.size(); ++i) {
       specs.push_back({"*", routes_[i].method, routes_[i].path, static_cast<uint32_t>(i)});
@@ -157,6 +161,7 @@ class AdminApiImpl {
   KeyRing& keys_;
   RateLimiter auth_failures_;  // failed authentications per client address; loop-affine
   std::vector<AdminRoute> routes_;
+  boost::json::value openapi_;  // the document of routes_; immutable after construction
   std::shared_ptr<const router::RouteTable> table_;
   asio::thread_pool pool_;  // last: its threads run work that refers to the members above
 };

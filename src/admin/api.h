@@ -1,6 +1,7 @@
 // The admin REST API as an http::Dispatcher: matches /api/... routes (registered in an
 // AdminRoutes list by each resource's *_api.cc) with the router module, authenticates bearer
-// keys, checks each route's scope, and writes the JSON envelope. Serves GET /api/health itself.
+// keys, checks each route's scope, and writes the JSON envelope. Serves GET /api/health and
+// GET /api/openapi.json (the document of every registered route) itself.
 // Runs on the admin listener's loop; blocking work (compiles) goes to a worker pool through the
 // Offloader, suspending only the request's coroutine.
 #pragma once

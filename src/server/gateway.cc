@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "admin/endpoints_api.h"
 #include "admin/import_api.h"
 #include "admin/keys_api.h"
+#include "admin/stats_api.h"
 #include "base/log.h"
 #include "handlers/compiler.h"
 #include "handlers/registry.h"
@@ -28,6 +30,7 @@ namespace fs = std::filesystem;
 class GatewayParts {
  public:
   config::ServeOptions options;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::unique_ptr<store::Store> store;
   std::unique_ptr<admin::KeyRing> keys;
   std::unique_ptr<handlers::Compiler> compiler;
@@ -110,6 +113,14 @@ base::Status BuildServing(GatewayParts& p) {
   admin::AddDomainRoutes(routes, *p.endpoints);
   admin::AddCollectionRoutes(routes, *p.endpoints);
   admin::AddImportRoutes(routes, *p.endpoints);
+  admin::StatsSources stats;
+  stats.data_plane = [plane] {
+    host::DataPlaneStats& s = plane->stats();
+    return admin::DataPlaneCounters{s.requests.Sum(), s.handler_errors.Sum(), s.not_found.Sum()};
+  };
+  stats.registry = p.registry.get();
+  stats.started = p.started;
+  admin::AddStatsRoutes(routes, *p.store, std::move(stats));
   admin::AdminApiOptions aopts;
   aopts.version = kVersion;
   aopts.blocking_workers = o.max_builds;
