@@ -37,25 +37,23 @@ void ParsedRequest::Reset() {
   expect_continue = false;
   content_length_fields = 0;
   arena.clear();
-  detached = false;
 }
 
 void ParsedRequest::Detach() {
   size_t total = method.size() + target.size() + host.size();
   for (const Header& h : headers) total += h.name.size() + h.value.size();
-  if (detached) {
-    return;
-  }
-  arena.clear();
-  arena.reserve(total + 32);  // never reallocates below: the views handed out stay valid
-  method = CopyInto(arena, method);
-  target = CopyInto(arena, target);
-  host = CopyInto(arena, host);
+  // Some views may already point into `arena` (an earlier Detach of this message): copy all into
+  // a fresh arena first, then replace the old one.
+  std::string fresh;
+  fresh.reserve(total + 32);  // > SSO and never reallocated below: the new views stay valid
+  method = CopyInto(fresh, method);
+  target = CopyInto(fresh, target);
+  host = CopyInto(fresh, host);
   for (Header& h : headers) {
-    h.name = CopyInto(arena, h.name);
-    h.value = CopyInto(arena, h.value);
+    h.name = CopyInto(fresh, h.name);
+    h.value = CopyInto(fresh, h.value);
   }
-  detached = true;
+  arena.swap(fresh);  // swapping heap buffers keeps the addresses the views point to
 }
 
 RequestParser::RequestParser(ParsedRequest& out, size_t max_header_bytes,

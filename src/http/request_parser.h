@@ -25,10 +25,11 @@ struct ParsedRequest {
   bool expect_continue = false;
   int content_length_fields = 0;
   std::string arena;
-  bool detached = false;
 
   void Reset();
-  // Copies every view into `arena` so the input buffer may be compacted or grown. Idempotent.
+  // Copies every view into `arena` so the input buffer may be compacted, grown or released. Call
+  // it whenever a message is incomplete before reading more: Beast reports the request line and
+  // the first fields as soon as they arrive, even while the rest of the header is missing.
   void Detach();
 };
 

@@ -13,7 +13,7 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kReadChunk = BufferPool::kBufferSize;
 constexpr size_t kFlushThreshold = 64 * 1024;  // pipelined responses buffered before a write
 
 void AppendNumber(std::string& out, uint64_t n) {
@@ -34,18 +34,35 @@ void InputBuffer::Consume(size_t n) {
   }
 }
 
-asio::mutable_buffer InputBuffer::Prepare(size_t min_free) {
-  if (buf_.size() - end_ < min_free) {
+asio::mutable_buffer InputBuffer::Prepare(size_t min_free, BufferPool& pool) {
+  if (!buf_) {
+    buf_ = pool.Take();
+    capacity_ = BufferPool::kBufferSize;
+  }
+  if (capacity_ - end_ < min_free) {
     if (begin_ > 0) {
-      std::copy(buf_.begin() + begin_, buf_.begin() + end_, buf_.begin());
+      std::copy(buf_.get() + begin_, buf_.get() + end_, buf_.get());
       end_ -= begin_;
       begin_ = 0;
     }
-    if (buf_.size() - end_ < min_free) {
-      buf_.resize(end_ + min_free);
+    if (capacity_ - end_ < min_free) {
+      size_t grown = std::max(capacity_ * 2, end_ + min_free);
+      std::unique_ptr<char[]> bigger(new char[grown]);
+      std::copy(buf_.get(), buf_.get() + end_, bigger.get());
+      buf_ = std::move(bigger);
+      capacity_ = grown;
     }
   }
-  return asio::buffer(buf_.data() + end_, buf_.size() - end_);
+  return asio::buffer(buf_.get() + end_, capacity_ - end_);
+}
+
+void InputBuffer::Release(BufferPool& pool) {
+  if (buf_ && capacity_ == BufferPool::kBufferSize) {
+    pool.Give(std::move(buf_));
+  }
+  buf_.reset();
+  capacity_ = 0;
+  begin_ = end_ = 0;
 }
 
 Connection::Connection(asio::ip::tcp::socket socket, Loop& loop)
@@ -83,6 +100,7 @@ void Connection::Run(asio::yield_context yield) {
   }
   error_code ec;
   timer_.cancel();
+  in_.Release(loop_.buffers);
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   socket_.close(ec);
 }
@@ -240,19 +258,21 @@ bool Connection::WaitAndRead(asio::yield_context& yield) {
     return false;
   }
   EnterReadPhase();
-  if (phase_ == Phase::kBody) {
-    parsed_.Detach();  // Prepare may move the bytes the header views point into
+  if (parser_ && parser_->got_some()) {
+    parsed_.Detach();  // Prepare or Release may move the bytes the views point into
   }
-  asio::mutable_buffer space = in_.Prepare(kReadChunk);
   for (;;) {
     error_code ec;
-    size_t n = socket_.read_some(space, ec);
+    size_t n = socket_.read_some(in_.Prepare(kReadChunk, loop_.buffers), ec);
     if (!ec) {
       in_.Commit(n);
       return true;
     }
     if (ec != asio::error::would_block && ec != asio::error::try_again) {
       return false;
+    }
+    if (in_.size() == 0) {
+      in_.Release(loop_.buffers);  // waiting with nothing buffered: hold no buffer meanwhile
     }
     socket_.async_wait(asio::ip::tcp::socket::wait_read, yield[ec]);
     if (!ec) {

@@ -21,19 +21,23 @@
 
 namespace edgegate::http::internal {
 
-// A growable byte buffer with a read cursor. Thread-compatible.
+// A growable byte buffer with a read cursor, its memory taken from and returned to a BufferPool.
+// Thread-compatible.
 class InputBuffer {
  public:
-  std::string_view data() const { return {buf_.data() + begin_, end_ - begin_}; }
+  std::string_view data() const { return {buf_.get() + begin_, end_ - begin_}; }
   size_t size() const { return end_ - begin_; }
   void Consume(size_t n);
   // Returns writable space of at least `min_free` bytes, compacting or growing (which moves the
   // bytes: callers must not hold views into data() across Prepare).
-  boost::asio::mutable_buffer Prepare(size_t min_free);
+  boost::asio::mutable_buffer Prepare(size_t min_free, BufferPool& pool);
   void Commit(size_t n) { end_ += n; }
+  // Gives the memory back to `pool`. REQUIRES: size() == 0.
+  void Release(BufferPool& pool);
 
  private:
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // uninitialised bytes: only [begin_, end_) are meaningful
+  size_t capacity_ = 0;
   size_t begin_ = 0;
   size_t end_ = 0;
 };

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "http/dispatcher.h"
+#include "http/internal/buffer_pool.h"
 #include "http/server.h"
 
 namespace edgegate::http::internal {
@@ -51,6 +52,7 @@ struct Loop {
   std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   boost::asio::steady_timer accept_retry;
   std::unordered_set<Connection*> connections;
+  BufferPool buffers;
   DateCache date;
   std::thread thread;  // last: runs ioc
 };
