@@ -13,7 +13,8 @@ ADMIN_TIMEOUT_S = 180  # a compile on a loaded 2-core machine can be slow
 
 
 class AdminClient:
-    """Calls one gateway's admin API on a keep-alive connection (not thread-safe: one per thread)."""
+    """Calls one gateway's admin API on a keep-alive connection. Not thread-safe: give each
+    thread its own copy()."""
 
     def __init__(self, port, key, process=None):
         self.port, self.key, self.process = port, key, process

@@ -90,7 +90,8 @@ def _advance(pending, selector, request, port):
     if not pending.sent:
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if err:
-            raise BenchError(f"idle connections: connect to port {port}: {errno.errorcode.get(err)}")
+            raise BenchError(f"idle connections: connect to port {port}: "
+                             f"{errno.errorcode.get(err)}")
         if sock.send(request) != len(request):
             raise BenchError("idle connections: short send of a tiny request")
         pending.sent = True

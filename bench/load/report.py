@@ -69,7 +69,8 @@ def target_rows(results):
     route_ratio = ratio(micro_median(results, micro.ROUTE_MATCH_LARGE),
                         micro_median(results, micro.ROUTE_MATCH_SMALL))
     dispatch_ns = micro_median(results, micro.DISPATCH)
-    conn_ratio = ratio(per_connection_bytes(results, EDGEGATE), per_connection_bytes(results, "nginx"))
+    conn_ratio = ratio(per_connection_bytes(results, EDGEGATE),
+                       per_connection_bytes(results, "nginx"))
     rows = [
         ("hello world req/s, 1 loop vs nginx 1 worker", "≥ 1.0×",
          load_ratio(hello, "nginx", "rps"), fmt_ratio, _at_least(1.0)),
@@ -220,7 +221,8 @@ def memory_section(results):
         return lines + ["Not run.", ""]
     handlers = mem["handlers"]
     lines += ["| figure | before | after | per unit |", "|---|---|---|---|",
-              f"| Edgegate idle (fresh start, nothing deployed) | | {fmt_bytes(handlers['idle'])} | |",
+              f"| Edgegate idle (fresh start, nothing deployed) | "
+              f"| {fmt_bytes(handlers['idle'])} | |",
               f"| Edgegate, {handlers['handlers']} distinct handlers loaded and called once "
               f"| {fmt_bytes(handlers['before'])} | {fmt_bytes(handlers['after'])} "
               f"| {fmt_bytes(per_handler_bytes(results))} per handler |"]

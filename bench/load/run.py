@@ -188,6 +188,12 @@ def git_commit():
     return f"{commit}{' (dirty: uncommitted changes)' if dirty else ''}"
 
 
+def binary_identity(path):
+    """The gateway binary and when it was built (its mtime), so a stale build shows."""
+    built = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
+    return f"{os.path.relpath(path, REPO)}, built {built:%Y-%m-%d %H:%M} UTC"
+
+
 def tool_versions(args):
     """One line: the versions of the gateway, the peers and wrk."""
     first_lines = [(_output(cmd).splitlines() or ["?"])[0] for cmd in (
@@ -202,12 +208,14 @@ def metadata(args, plan, elapsed_s, load_at_start):
     pinning = "servers on CPU 0, wrk on CPU 1" if pinning_enabled() else "none (fewer than 2 CPUs)"
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{os.cpu_count()} cores, {cpu_model()}, Linux {uname.release} ({uname.machine})",
+        "machine": (f"{os.cpu_count()} cores, {cpu_model()}, "
+                    f"Linux {uname.release} ({uname.machine})"),
         "commit": git_commit(),
         "mode": (f"{'quick' if args.quick else 'full'}: {plan.rounds} round(s) of "
                  f"{plan.load_s} s per load figure"),
         "pinning": pinning,
         "load average at start": load_at_start,
+        "binary": binary_identity(args.bin),
         "tools": tool_versions(args),
         "run time": f"{elapsed_s:.0f} s",
     }
@@ -232,7 +240,8 @@ def machine_load():
     """The load average as text; warns when something else is using the CPUs."""
     one, five, _ = os.getloadavg()
     if one > BUSY_LOAD:
-        log(f"warning: load average {one:.2f}: another job is using the CPUs, figures will be noisy")
+        log(f"warning: load average {one:.2f}: another job is using the CPUs, "
+            "figures will be noisy")
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
 
 
