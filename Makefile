@@ -5,7 +5,7 @@ BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench clean backends-up backends-down
 
 all: build
 
@@ -22,9 +22,30 @@ build: deps
 run: build
 	EDGEGATE_BIN=$(BUILD_DIR)/src/cli/edgegate bash scripts/run.sh
 
-# Unit tests (label `unit`) and end-to-end tests against the real binary (label `e2e`).
+# Unit tests (label `unit`) and end-to-end tests against the real binary (label `e2e`), with the
+# real backend servers of scripts/backends/ (PostgreSQL, MariaDB, Redis, ...) running for the
+# whole run: started first, stopped afterwards also when a test fails or on Ctrl-C (the trap
+# keeps the shell alive until down.sh has run); ctest's exit code is kept.
+BACKENDS_DIR ?= $(or $(EDGEGATE_BACKENDS_DIR),$(CURDIR)/build/backends)
 test: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
+	@status=0; trap : INT TERM; \
+	EDGEGATE_BACKENDS_DIR=$(BACKENDS_DIR) bash scripts/backends/up.sh || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+	  EDGEGATE_BACKENDS_ENV=$(abspath $(BACKENDS_DIR))/env.json EDGEGATE_REQUIRE_BACKENDS=1 \
+	    ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2 || status=$$?; \
+	fi; \
+	EDGEGATE_BACKENDS_DIR=$(BACKENDS_DIR) bash scripts/backends/down.sh || true; \
+	exit $$status
+
+# Starts the backend servers for tests by hand (reuses running ones) and checks each with a real
+# client; `source build/backends/env.sh` then exports their ports and credentials.
+backends-up:
+	EDGEGATE_BACKENDS_DIR=$(BACKENDS_DIR) bash scripts/backends/up.sh
+	EDGEGATE_BACKENDS_DIR=$(BACKENDS_DIR) bash scripts/backends/check.sh
+
+# Stops the backend servers started by `make backends-up` or an interrupted `make test`.
+backends-down:
+	EDGEGATE_BACKENDS_DIR=$(BACKENDS_DIR) bash scripts/backends/down.sh
 
 # Benchmarks against peers (nginx, nginx+Lua, Node.js) in a Release build; writes
 # bench/RESULTS.md. `make bench BENCH_ARGS=--quick` is a one-minute smoke run.

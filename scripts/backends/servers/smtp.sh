@@ -1,0 +1,34 @@
+# SMTP capture for tests (sourced by up.sh): scripts/backends/smtp-capture.js (npm smtp-server),
+# AUTH PLAIN/LOGIN or none, each message written as JSON into DIR/messages.
+
+SMTP_USER=egsmtp SMTP_PASSWORD=egsmtp-pw
+# npm packages live outside the source tree (.cache/ is git-ignored), reused between runs.
+# smtp-server is pinned to 3.15 (node >= 12): later releases need Node 20, and Debian 12 ships 18.
+SMTP_NPM_DIR=$REPO_ROOT/.cache/backends-npm
+
+# smtp_npm_install: installs package-lock.json's packages unless the same lock is installed.
+smtp_npm_install() {
+  local lock=$BACKENDS_SCRIPTS/package-lock.json
+  if cmp -s "$lock" "$SMTP_NPM_DIR/package-lock.json" \
+    && [[ -f $SMTP_NPM_DIR/node_modules/smtp-server/package.json ]]; then
+    return 0
+  fi
+  log "smtp: installing npm packages into $SMTP_NPM_DIR"
+  mkdir -p "$SMTP_NPM_DIR"
+  cp "$BACKENDS_SCRIPTS/package.json" "$lock" "$SMTP_NPM_DIR/"
+  (cd "$SMTP_NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) \
+    || { log "smtp: npm ci failed in $SMTP_NPM_DIR"; exit 1; }
+}
+
+# start_smtp DIR: starts the capture server and waits for its 220 greeting.
+start_smtp() {
+  local dir=$1 port
+  port=$(pick_port smtp port)
+  mkdir -p "$dir/messages"
+  NODE_PATH=$SMTP_NPM_DIR/node_modules launch smtp "$dir/server.log" \
+    node "$BACKENDS_SCRIPTS/smtp-capture.js" "$port" "$dir/messages" "$SMTP_USER" "$SMTP_PASSWORD"
+  wait_for smtp "220 greeting" banner "$port" 220
+  write_info smtp host=127.0.0.1 port:="$port" user="$SMTP_USER" password="$SMTP_PASSWORD" \
+    auth_methods:='["PLAIN", "LOGIN"]' auth_optional:=true tls:=false \
+    capture_dir="$dir/messages" log="$dir/server.log" pids:="$(pids_json smtp)"
+}

@@ -1,0 +1,75 @@
+// SMTP capture server for the backend tests: accepts every message and writes it as one JSON
+// file into a directory, for assertions (tests/e2e/backends.py smtp_messages()).
+//
+// Usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD   (listens on 127.0.0.1 only)
+//
+// AUTH PLAIN and LOGIN are offered without TLS; USER/PASSWORD is the only valid login (anything
+// else gets 535), and unauthenticated senders are accepted too. A file is
+// <ms-since-epoch>-<seq>.json = {"from", "to": [...], "raw": full RFC 5322 text, "auth_user":
+// user or null, "received_at": ISO time}; it is written under a temporary name and renamed, so
+// a reader never sees half a message.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { SMTPServer } = require('smtp-server');
+
+const [port, captureDir, user, password] = process.argv.slice(2);
+if (!port || !captureDir || !user || !password) {
+  console.error('usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD');
+  process.exit(2);
+}
+fs.mkdirSync(captureDir, { recursive: true });
+let sequence = 0;
+
+// Writes one captured message atomically.
+function save(session, raw) {
+  const message = {
+    from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+    to: session.envelope.rcptTo.map((r) => r.address),
+    raw: raw.toString('utf8'),
+    auth_user: session.user || null,
+    received_at: new Date().toISOString(),
+  };
+  const name = `${Date.now()}-${String(sequence++).padStart(6, '0')}.json`;
+  const tmp = path.join(captureDir, `.${name}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(message, null, 2));
+  fs.renameSync(tmp, path.join(captureDir, name));
+  return name;
+}
+
+const server = new SMTPServer({
+  name: 'edgegate-smtp-capture',
+  authMethods: ['PLAIN', 'LOGIN'],
+  authOptional: true,
+  allowInsecureAuth: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onAuth(auth, session, callback) {
+    if (auth.username === user && auth.password === password) {
+      return callback(null, { user: auth.username });
+    }
+    console.log(`auth rejected for ${JSON.stringify(auth.username)}`);
+    return callback(new Error('Invalid username or password'));
+  },
+  onData(stream, session, callback) {
+    const chunks = [];
+    stream.on('data', (chunk) => chunks.push(chunk));
+    stream.on('end', () => {
+      try {
+        const name = save(session, Buffer.concat(chunks));
+        console.log(`captured ${name}`);
+        callback(null, `Captured as ${name}`);
+      } catch (err) {
+        console.error(`cannot write message: ${err.message}`);
+        callback(new Error('Capture failed'));
+      }
+    });
+  },
+});
+
+server.on('error', (err) => console.error(`smtp error: ${err.message}`));
+server.listen(Number(port), '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`));
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}
