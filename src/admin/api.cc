@@ -173,7 +173,12 @@ class AdminSession : public http::Session {
   explicit AdminSession(AdminApiImpl& api) : api_(api) {}
   void Serve(const http::Request& request, http::Response& response) override {
     Reply reply = api_.Serve(request, match_);
-    response.SetJson(reply.status, json::serialize(reply.body));
+    if (reply.raw_body) {
+      http::Header type{"Content-Type", reply.content_type};
+      response.Set(reply.status, std::span<const http::Header>(&type, 1), *reply.raw_body);
+    } else {
+      response.SetJson(reply.status, json::serialize(reply.body));
+    }
     for (const auto& [name, value] : reply.headers) {
       response.AddHeader(name, value);
     }

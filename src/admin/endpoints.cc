@@ -61,7 +61,11 @@ json::array DiagnosticsToJson(const std::vector<handlers::Diagnostic>& diagnosti
 
 EndpointService::EndpointService(store::Store& store, handlers::Compiler& compiler,
                                  handlers::Registry& registry, EndpointServiceOptions options)
-    : store_(store), compiler_(compiler), registry_(registry), options_(std::move(options)) {}
+    : store_(store),
+      compiler_(compiler),
+      registry_(registry),
+      options_(std::move(options)),
+      events_(options_.logs, options_.compiles) {}
 
 base::Status EndpointService::ApplyFields(store::EndpointRecord& r, const json::object& body) {
   if (auto v = GetString(body, "name")) r.name = *v;
@@ -137,6 +141,7 @@ base::Result<store::EndpointRecord> EndpointService::Create(const json::object& 
   record.domain = "*";
   RETURN_IF_ERROR(ApplyFields(record, body));
   RETURN_IF_ERROR(store_.CreateEndpoint(record));
+  events_.Lifecycle(record.id, "endpoint created: " + record.method + " " + record.path);
   return store_.GetEndpoint(record.id);
 }
 
@@ -145,6 +150,7 @@ base::Result<store::EndpointRecord> EndpointService::Update(const std::string& i
   ASSIGN_OR_RETURN(store::EndpointRecord record, store_.GetEndpoint(id));
   RETURN_IF_ERROR(ApplyFields(record, body));
   RETURN_IF_ERROR(store_.UpdateEndpoint(record));
+  events_.Lifecycle(id, "endpoint updated: " + record.method + " " + record.path);
   if (record.status == "running") {
     RETURN_IF_ERROR(PublishRoutes());
   }
@@ -156,6 +162,7 @@ base::Status EndpointService::Delete(const std::string& id) {
   RETURN_IF_ERROR(store_.DeleteEndpoint(id));
   RETURN_IF_ERROR(PublishRoutes());  // no new request reaches it...
   registry_.Remove(id);              // ...and the in-flight ones drain before unloading
+  events_.Deleted(id);
   return base::OkStatus();
 }
 
@@ -190,6 +197,7 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
       Remove(staging);  // same inputs as a version we have: reuse it, no new version
       result.version = *existing;
       result.reused = true;
+      events_.Compiled(id, result.build, result.version.version, true);
       return result;
     }
   }
@@ -207,6 +215,7 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
     return base::Internal("cannot move build to " + final_dir.string() + ": " + ec.message());
   }
   result.version.library_path = (final_dir / "handler.so").string();
+  events_.Compiled(id, result.build, result.version.version, false);
   if (endpoint.status == "created" || endpoint.status == "error") {
     RETURN_IF_ERROR(store_.SetEndpointStatus(id, result.build.success ? "compiled" : "error",
                                              endpoint.active_version));
@@ -245,6 +254,7 @@ base::Result<StartResult> EndpointService::Activate(const std::string& id, int64
   StartResult result;
   result.version = number;
   ASSIGN_OR_RETURN(result.previous_version, registry_.Activate(loaded));
+  events_.Started(id, number, result.previous_version);
   if (endpoint.status != "running") {
     RETURN_IF_ERROR(PublishRoutes());
   }
@@ -259,6 +269,7 @@ base::Status EndpointService::Stop(const std::string& id) {
   RETURN_IF_ERROR(store_.SetEndpointStatus(id, "stopped", std::nullopt));
   RETURN_IF_ERROR(PublishRoutes());
   registry_.Deactivate(id);
+  events_.Lifecycle(id, "stopped", endpoint.active_version.value_or(0));
   return base::OkStatus();
 }
 
@@ -309,6 +320,7 @@ base::Status EndpointService::RetireDeleted(const std::vector<std::string>& endp
   }
   for (const std::string& id : endpoint_ids) {
     registry_.Remove(id);
+    events_.Deleted(id);
   }
   return published;
 }
@@ -344,7 +356,10 @@ base::Status EndpointService::RestoreOne(const store::EndpointRecord& endpoint,
     RETURN_IF_ERROR(built->status());
   }
   ASSIGN_OR_RETURN(std::shared_ptr<handlers::HandlerVersion> loaded, LoadVersion(version));
-  return registry_.Activate(loaded).status();
+  RETURN_IF_ERROR(registry_.Activate(loaded).status());
+  events_.Lifecycle(endpoint.id, "restored version " + std::to_string(version.version) +
+                                     " at start-up", version.version);
+  return base::OkStatus();
 }
 
 base::Status EndpointService::RestoreAll(Offloader& offloader) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/endpoint_events.h"
 #include "base/status.h"
 #include "handlers/compiler.h"
 #include "handlers/registry.h"
@@ -24,6 +25,10 @@ struct EndpointServiceOptions {
   std::filesystem::path handlers_dir;  // <data-dir>/handlers
   // Publishes a new route table to the data plane.
   std::function<base::Status(std::vector<handlers::RouteEntry>)> publish;
+  // Endpoint logs (lifecycle and compile entries) and compile counters; null = not recorded.
+  // Both must outlive the service.
+  telemetry::LogHub* logs = nullptr;
+  telemetry::CompileStats* compiles = nullptr;
 };
 
 struct CompileResult {
@@ -96,6 +101,7 @@ class EndpointService {
   handlers::Compiler& compiler_;
   handlers::Registry& registry_;
   const EndpointServiceOptions options_;
+  EndpointEvents events_;
 };
 
 // The endpoint as the API shows it (ISO 8601 timestamps; `code` only when `with_code`).

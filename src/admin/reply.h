@@ -25,6 +25,9 @@ struct Reply {
   boost::json::value body;
   // Extra response headers (name, value), e.g. WWW-Authenticate on 401, Retry-After on 429.
   std::vector<std::pair<std::string, std::string>> headers;
+  // A non-JSON answer (GET /metrics): sent as is, with `content_type`, instead of `body`.
+  std::optional<std::string> raw_body;
+  std::string content_type;
 };
 
 Reply Ok(boost::json::value data, int status = 200);

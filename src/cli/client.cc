@@ -35,6 +35,35 @@ const json::value& Field(const json::value& v, std::string_view name) {
   return it == o->end() ? kNull : it->value();
 }
 
+// The write and progress callbacks' view of one Stream call.
+struct StreamContext {
+  CURL* curl;
+  const std::function<bool(std::string_view)>* on_data;
+  const std::atomic<bool>* stop;
+  ApiReply* reply;
+  bool status_known = false;
+  bool streaming = false;  // a 2xx answer: body pieces go to on_data
+};
+
+size_t StreamBody(char* data, size_t size, size_t count, void* user) {
+  auto* ctx = static_cast<StreamContext*>(user);
+  if (!ctx->status_known) {
+    ctx->status_known = true;
+    curl_easy_getinfo(ctx->curl, CURLINFO_RESPONSE_CODE, &ctx->reply->http_status);
+    ctx->streaming = ctx->reply->http_status >= 200 && ctx->reply->http_status < 300;
+  }
+  if (!ctx->streaming) {
+    ctx->reply->raw.append(data, size * count);
+    return size * count;
+  }
+  return (*ctx->on_data)(std::string_view(data, size * count)) ? size * count : 0;
+}
+
+int StreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* ctx = static_cast<StreamContext*>(user);
+  return ctx->stop != nullptr && ctx->stop->load() ? 1 : 0;
+}
+
 }  // namespace
 
 void ResolveKeyFromDataDir(ConnectionOptions& options, const std::string& data_dir) {
@@ -133,6 +162,46 @@ base::Result<ApiReply> AdminClient::Send(std::string_view method, std::string_vi
     return TransportError(code, options_.url, error);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.http_status);
+  boost::system::error_code ec;
+  json::value parsed = json::parse(reply.raw, ec);
+  if (!ec) {
+    reply.body = std::move(parsed);
+  }
+  return reply;
+}
+
+base::Result<ApiReply> AdminClient::Stream(std::string_view path,
+                                           const std::function<bool(std::string_view)>& on_data,
+                                           const std::atomic<bool>* stop) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  const std::string url = options_.url + std::string(path);
+  ApiReply reply;
+  StreamContext ctx{curl, &on_data, stop, &reply};
+  char error[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &StreamBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ctx);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &StreamProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &ctx);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_slist* headers = curl_slist_append(nullptr, "Accept: text/event-stream");
+  if (!options_.key.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + options_.key).c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (code != CURLE_OK && code != CURLE_WRITE_ERROR && code != CURLE_ABORTED_BY_CALLBACK &&
+      !(ctx.streaming && code == CURLE_PARTIAL_FILE)) {
+    return TransportError(code, options_.url, error);
+  }
+  if (!ctx.status_known) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.http_status);
+  }
   boost::system::error_code ec;
   json::value parsed = json::parse(reply.raw, ec);
   if (!ec) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,6 +63,13 @@ class AdminClient {
   // Send with a JSON body.
   base::Result<ApiReply> SendJson(std::string_view method, std::string_view path,
                                   const boost::json::value& body);
+  // GET `path` as a stream (Server-Sent Events): a 2xx body is handed to `on_data` piece by
+  // piece as it arrives, with no overall timeout, until the server ends it, `on_data` returns
+  // false, or `*stop` becomes true (checked at least once a second). A non-2xx answer is
+  // returned whole, as Send would. Transport failures as Send.
+  base::Result<ApiReply> Stream(std::string_view path,
+                                const std::function<bool(std::string_view)>& on_data,
+                                const std::atomic<bool>* stop);
 
   // `value` percent-encoded for a path segment or query value.
   std::string Escape(std::string_view value) const;

@@ -13,7 +13,7 @@ namespace json = boost::json;
 
 void PrintErrorDetails(const json::value& details) {
   if (const json::string* field = Member(details, "field").if_string()) {
-    std::cerr << "  field: " << *field << "\n";
+    std::cerr << "  field: " << std::string_view(field->data(), field->size()) << "\n";
   }
   if (const json::array* errors = Member(details, "errors").if_array()) {
     for (const json::value& e : *errors) {
@@ -108,6 +108,7 @@ ClientCommands::ClientCommands(CLI::App& app) {
   AddEndpoints(app);
   AddImport(app);
   AddStatus(app);
+  AddLogs(app);
 }
 
 void ClientCommands::AddConnectionFlags(CLI::App& command) {
@@ -168,6 +169,17 @@ void ClientCommands::AddStatus(CLI::App& app) {
   CLI::App* status = app.add_subcommand("status", "Gateway health and statistics");
   AddConnectionFlags(*status);
   commands_.push_back({status, [](Session& s) { return RunStatus(s); }});
+}
+
+void ClientCommands::AddLogs(CLI::App& app) {
+  CLI::App* logs = app.add_subcommand(
+      "logs", "Show an endpoint's log (handler lines, compile output, lifecycle events)");
+  logs->add_option("endpoint", logs_.endpoint, "ID or name")->required();
+  logs->add_flag("-f,--follow", logs_.follow, "Keep printing new entries until Ctrl-C");
+  logs->add_option("--since", logs_.since, "Only entries after this seq (default: the newest)");
+  logs->add_option("--limit", logs_.limit, "At most this many entries, 1-1000 (default 100)");
+  AddConnectionFlags(*logs);
+  commands_.push_back({logs, [this](Session& s) { return RunLogs(s, logs_); }});
 }
 
 std::optional<int> ClientCommands::RunParsed() {

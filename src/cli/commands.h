@@ -1,4 +1,4 @@
-// The client commands of `edgegate`: deploy, endpoints list|show|rm, import, status. Each talks
+// The client commands of `edgegate`: deploy, endpoints list|show|rm, import, status, logs. Each talks
 // to the admin API through AdminClient and returns an exit code from output.h (0 ok, 1 API
 // error, 2 usage, 3 unreachable); errors go to stderr, results to stdout (`--json`: the API's
 // data, for scripts).
@@ -38,12 +38,14 @@ class ClientCommands {
   void AddEndpoints(CLI::App& app);
   void AddImport(CLI::App& app);
   void AddStatus(CLI::App& app);
+  void AddLogs(CLI::App& app);
 
   ConnectionFlags connection_;
   DeployArgs deploy_;
   ListArgs list_;
   TargetArgs target_;
   ImportArgs import_;
+  LogsArgs logs_;
   std::vector<Command> commands_;
 };
 

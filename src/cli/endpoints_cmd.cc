@@ -14,18 +14,6 @@ const json::array& AsArray(const json::value& v) {
   return v.is_array() ? v.get_array() : kEmpty;
 }
 
-// FindEndpoint, with "no such endpoint" as an error.
-int Resolve(Session& session, const std::string& id_or_name, json::value* endpoint) {
-  if (int code = FindEndpoint(session, id_or_name, {}, endpoint); code != kExitOk) {
-    return code;
-  }
-  if (endpoint->is_null()) {
-    PrintError("no endpoint has the ID or name '" + id_or_name + "'");
-    return kExitApiError;
-  }
-  return kExitOk;
-}
-
 std::string EndpointPath(Session& session, const json::value& endpoint) {
   return "/api/endpoints/" + session.client.Escape(Cell(Member(endpoint, "id")));
 }
@@ -42,6 +30,17 @@ void PrintVersions(const json::value& versions) {
 }
 
 }  // namespace
+
+int ResolveEndpoint(Session& session, const std::string& id_or_name, json::value* endpoint) {
+  if (int code = FindEndpoint(session, id_or_name, {}, endpoint); code != kExitOk) {
+    return code;
+  }
+  if (endpoint->is_null()) {
+    PrintError("no endpoint has the ID or name '" + id_or_name + "'");
+    return kExitApiError;
+  }
+  return kExitOk;
+}
 
 int RunList(Session& session, const ListArgs& args) {
   std::string query;
@@ -71,7 +70,7 @@ int RunList(Session& session, const ListArgs& args) {
 
 int RunShow(Session& session, const TargetArgs& args) {
   json::value found, endpoint, versions;
-  if (int code = Resolve(session, args.endpoint, &found); code != kExitOk) {
+  if (int code = ResolveEndpoint(session, args.endpoint, &found); code != kExitOk) {
     return code;
   }
   std::string path = EndpointPath(session, found);
@@ -99,7 +98,7 @@ int RunShow(Session& session, const TargetArgs& args) {
 
 int RunRemove(Session& session, const TargetArgs& args) {
   json::value found, deleted;
-  if (int code = Resolve(session, args.endpoint, &found); code != kExitOk) {
+  if (int code = ResolveEndpoint(session, args.endpoint, &found); code != kExitOk) {
     return code;
   }
   if (int code = Expect(session.client.Send("DELETE", EndpointPath(session, found)), &deleted);

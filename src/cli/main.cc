@@ -30,6 +30,25 @@ struct RawFlags {
   std::string sdk_dir;
 };
 
+void AddObservabilityFlags(CLI::App& serve, ServeOptions& o) {
+  serve.add_option("--access-log", o.access_log,
+                   "Access log, one JSON line per data-plane request: '-' = stdout, or a file "
+                   "(default: off)")
+      ->envname("EDGEGATE_ACCESS_LOG");
+  serve.add_flag("--access-log-query", o.access_log_query,
+                 "Keep the query string in access log paths")
+      ->envname("EDGEGATE_ACCESS_LOG_QUERY");
+  serve.add_flag("--metrics-require-key", o.metrics_require_key,
+                 "GET /metrics needs an admin key with endpoints:read (default: open)")
+      ->envname("EDGEGATE_METRICS_REQUIRE_KEY");
+  serve.add_option("--endpoint-log-entries", o.endpoint_log_entries,
+                   "Entries kept in each endpoint's log buffer")
+      ->envname("EDGEGATE_ENDPOINT_LOG_ENTRIES")->capture_default_str();
+  serve.add_option("--endpoint-log-bytes", o.endpoint_log_bytes,
+                   "Bytes kept in each endpoint's log buffer")
+      ->envname("EDGEGATE_ENDPOINT_LOG_BYTES")->capture_default_str();
+}
+
 void AddServeFlags(CLI::App& serve, ServeOptions& o, RawFlags& raw) {
   serve.add_option("--listen", raw.listen, "Data-plane address (host:port)")
       ->envname("EDGEGATE_LISTEN")->capture_default_str();
@@ -74,6 +93,7 @@ void AddServeFlags(CLI::App& serve, ServeOptions& o, RawFlags& raw) {
       ->envname("EDGEGATE_CXX")->capture_default_str();
   serve.add_option("--log-level", o.log_level, "debug | info | warn | error")
       ->envname("EDGEGATE_LOG_LEVEL")->capture_default_str();
+  AddObservabilityFlags(serve, o);
 }
 
 // Converts the raw flag values into the options struct; errors name the flag.

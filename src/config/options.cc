@@ -47,6 +47,14 @@ base::Status Validate(const ServeOptions& options) {
   if (options.data_dir.empty()) {
     return base::FieldError("data-dir", "--data-dir must not be empty");
   }
+  if (options.endpoint_log_entries < 1 || options.endpoint_log_entries > 1'000'000) {
+    return base::FieldError("endpoint-log-entries",
+                            "--endpoint-log-entries must be between 1 and 1000000");
+  }
+  if (options.endpoint_log_bytes < 4096 || options.endpoint_log_bytes > (1u << 30)) {
+    return base::FieldError("endpoint-log-bytes",
+                            "--endpoint-log-bytes must be between 4096 and 1073741824");
+  }
   base::LogLevel level;
   if (!base::ParseLogLevel(options.log_level, &level)) {
     return base::FieldError("log-level", "--log-level must be debug, info, warn or error");

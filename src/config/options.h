@@ -47,6 +47,12 @@ struct ServeOptions {
   std::filesystem::path sdk_dir;                // empty = found next to the binary
   std::string cxx = "/usr/bin/g++";             // compiler for handlers
   std::string log_level = "info";               // debug | info | warn | error
+  // Observability.
+  std::string access_log;                       // "" = off, "-" = stdout, else a file (appended)
+  bool access_log_query = false;                // access log paths keep their query string
+  bool metrics_require_key = false;             // GET /metrics needs a key (endpoints:read)
+  size_t endpoint_log_entries = 1000;           // per-endpoint log buffer: entries kept
+  size_t endpoint_log_bytes = 256 * 1024;       // per-endpoint log buffer: bytes kept
 };
 
 // Checks cross-field rules; InvalidArgument naming the flag.

@@ -88,11 +88,28 @@ Registry::~Registry() {
 
 std::shared_ptr<EndpointSlot> Registry::Slot(const std::string& endpoint_id) {
   std::lock_guard lock(mu_);
+  return SlotLocked(endpoint_id);
+}
+
+std::shared_ptr<EndpointSlot>& Registry::SlotLocked(const std::string& endpoint_id) {
   auto& slot = slots_[endpoint_id];
   if (!slot) {
-    slot = std::make_shared<EndpointSlot>(endpoint_id);
+    slot = std::make_shared<EndpointSlot>(
+        endpoint_id, options_.logs ? options_.logs->ForEndpoint(endpoint_id) : nullptr);
   }
   return slot;
+}
+
+void Registry::LifecycleEvent(const HandlerVersion& version, telemetry::LogLevel level,
+                              const std::string& message) {
+  if (options_.logs == nullptr) {
+    return;
+  }
+  // Find, not ForEndpoint: a deleted endpoint's log is gone and must not come back when its last
+  // version finishes draining.
+  if (auto log = options_.logs->Find(version.endpoint_id())) {
+    log->Append(level, telemetry::LogSource::kLifecycle, message, version.number());
+  }
 }
 
 base::Result<std::shared_ptr<HandlerVersion>> Registry::Load(const std::string& endpoint_id,
@@ -111,10 +128,7 @@ base::Result<int64_t> Registry::Activate(const std::shared_ptr<HandlerVersion>& 
     return base::FailedPrecondition("version " + std::to_string(version->number()) +
                                     " was unloaded; load it again");
   }
-  auto& slot = slots_[version->endpoint_id()];
-  if (!slot) {
-    slot = std::make_shared<EndpointSlot>(version->endpoint_id());
-  }
+  auto& slot = SlotLocked(version->endpoint_id());
   bool known = false;
   for (auto& v : slot->versions_) {
     known = known || v == version;
@@ -151,11 +165,14 @@ void Registry::Remove(const std::string& endpoint_id) {
 
 // REQUIRES: `version` is no longer any slot's active version.
 void Registry::StartDrainLocked(HandlerVersion* version) {
-  for (auto& candidate : slots_[version->endpoint_id()]->versions_) {
+  for (auto& candidate : SlotLocked(version->endpoint_id())->versions_) {
     if (candidate.get() == version) {
       version->drain_started_ = std::chrono::steady_clock::now();
       version->state_.store(VersionState::kDraining);
       draining_.push_back(candidate);
+      LifecycleEvent(*version, telemetry::LogLevel::kInfo,
+                     "version " + std::to_string(version->number()) + " draining (" +
+                         std::to_string(version->in_flight()) + " request(s) in flight)");
       break;
     }
   }
@@ -187,6 +204,17 @@ std::vector<VersionInfo> Registry::Versions(const std::string& endpoint_id) {
   for (auto& v : it->second->versions_) {
     out.push_back(
         {v->number(), v->hash(), v->state(), v->in_flight(), v->drain_overdue_, v->unload_error_});
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<HandlerVersion>> Registry::LiveVersions() {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<HandlerVersion>> out;
+  for (auto& [id, slot] : slots_) {
+    for (auto& v : slot->versions_) {
+      if (v->state() != VersionState::kUnloaded) out.push_back(v);
+    }
   }
   return out;
 }
@@ -237,19 +265,26 @@ void Registry::ReapLocked(std::chrono::steady_clock::time_point now) {
     if (v.in_flight() > 0) {
       if (!v.drain_overdue_ && now - v.drain_started_ > options_.drain_timeout) {
         v.drain_overdue_ = true;
-        base::Log(base::LogLevel::kWarn, label + ": drain exceeded its timeout with " +
-                                             std::to_string(v.in_flight()) +
-                                             " request(s) still inside; it stays loaded");
+        std::string overdue = "drain exceeded its timeout with " +
+                              std::to_string(v.in_flight()) +
+                              " request(s) still inside; it stays loaded";
+        base::Log(base::LogLevel::kWarn, label + ": " + overdue);
+        LifecycleEvent(v, telemetry::LogLevel::kWarn,
+                       "version " + std::to_string(v.number()) + " drain overdue: " + overdue);
       }
       ++it;
       continue;
     }
     base::Status closed = v.library_->Close();
+    std::string number = "version " + std::to_string(v.number());
     if (!closed.ok()) {
       v.unload_error_ = closed.message();
       base::Log(base::LogLevel::kWarn, label + ": " + closed.message());
+      LifecycleEvent(v, telemetry::LogLevel::kWarn,
+                     number + " drained; unload failed: " + closed.message());
     } else {
       base::Log(base::LogLevel::kInfo, label + ": drained and unloaded");
+      LifecycleEvent(v, telemetry::LogLevel::kInfo, number + " drained and unloaded");
     }
     v.state_.store(VersionState::kUnloaded);
     it = draining_.erase(it);

@@ -3,7 +3,9 @@
 // active version; Pin() counts the request in that version and re-checks the pointer, so a
 // version is never entered after it was replaced and drained. A background reaper unloads
 // (dlclose) a draining version only when its in-flight count is zero; a drain that outlives the
-// timeout is reported (log, versions API), never forced.
+// timeout is reported (log, versions API), never forced. Draining, drain overdue and unloaded
+// are also written to the endpoint's log (RegistryOptions::logs), and each version carries the
+// statistics of the requests it served (HandlerVersion::stats, for /metrics).
 #pragma once
 
 #include <atomic>
@@ -19,6 +21,8 @@
 
 #include "base/status.h"
 #include "edgegate/abi.h"
+#include "telemetry/endpoint_log.h"
+#include "telemetry/metrics.h"
 
 namespace edgegate::handlers {
 
@@ -42,6 +46,8 @@ class HandlerVersion {
   const eg_handler_descriptor& descriptor() const { return *descriptor_; }
   int64_t in_flight() const { return in_flight_.load(); }
   VersionState state() const { return state_.load(); }
+  // Requests served by this version (recorded by the data plane). Thread-safe.
+  telemetry::RequestStats& stats() { return stats_; }
 
  private:
   friend class EndpointSlot;
@@ -59,6 +65,7 @@ class HandlerVersion {
   std::atomic<int64_t> in_flight_{0};
   std::atomic<VersionState> state_{VersionState::kLoaded};
   std::atomic<bool> draining_notify_{false};  // Release() must wake the reaper
+  telemetry::RequestStats stats_;
   // Guarded by the registry's mutex.
   std::unique_ptr<LoadedLibrary> library_;
   std::chrono::steady_clock::time_point drain_started_;
@@ -89,14 +96,20 @@ class PinnedHandler {
 // The routing target of one endpoint. Route table snapshots hold it by shared_ptr. Thread-safe.
 class EndpointSlot {
  public:
-  explicit EndpointSlot(std::string endpoint_id) : endpoint_id_(std::move(endpoint_id)) {}
+  // `log`: where the endpoint's handler lines go (null: nowhere).
+  explicit EndpointSlot(std::string endpoint_id,
+                        std::shared_ptr<telemetry::EndpointLog> log = nullptr)
+      : endpoint_id_(std::move(endpoint_id)), log_(std::move(log)) {}
   const std::string& endpoint_id() const { return endpoint_id_; }
+  // The endpoint's log, or null. Lives as long as the slot.
+  telemetry::EndpointLog* log() const { return log_.get(); }
   // Pins the active version; an empty guard if the endpoint serves nothing (stopped).
   PinnedHandler Pin();
 
  private:
   friend class Registry;
   const std::string endpoint_id_;
+  const std::shared_ptr<telemetry::EndpointLog> log_;
   std::atomic<HandlerVersion*> active_{nullptr};
   std::vector<std::shared_ptr<HandlerVersion>> versions_;  // guarded by the registry's mutex
 };
@@ -121,6 +134,9 @@ struct VersionInfo {
 struct RegistryOptions {
   std::chrono::milliseconds drain_timeout{30'000};  // reported when exceeded, never forced
   std::chrono::milliseconds reaper_period{200};     // how often drains are re-checked
+  // Endpoint logs: slots write handler lines there, the registry its lifecycle events (draining,
+  // drain overdue, unloaded). Null = none. Must outlive the registry.
+  telemetry::LogHub* logs = nullptr;
 };
 
 struct RegistryStats {
@@ -150,6 +166,8 @@ class Registry {
   // The loaded version `number` of the endpoint, if it is loaded and not unloaded.
   std::shared_ptr<HandlerVersion> Find(const std::string& endpoint_id, int64_t number);
   std::vector<VersionInfo> Versions(const std::string& endpoint_id);
+  // Every version not yet unloaded, of every endpoint (for metrics).
+  std::vector<std::shared_ptr<HandlerVersion>> LiveVersions();
   RegistryStats Stats();
   // Blocks until no version drains or `deadline` passes; true if none left draining.
   bool WaitForDrains(std::chrono::steady_clock::time_point deadline);
@@ -160,6 +178,10 @@ class Registry {
   void ReaperLoop();
   void ReapLocked(std::chrono::steady_clock::time_point now);
   void StartDrainLocked(HandlerVersion* version);
+  std::shared_ptr<EndpointSlot>& SlotLocked(const std::string& endpoint_id);
+  // A lifecycle event in the endpoint's log (if the registry has a LogHub).
+  void LifecycleEvent(const HandlerVersion& version, telemetry::LogLevel level,
+                      const std::string& message);
 
   const RegistryOptions options_;
   std::mutex mu_;

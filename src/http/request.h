@@ -16,6 +16,8 @@ struct Header {
 // The stackful coroutine a request runs in (defined in http/coroutine.h, which pulls in Asio).
 // Code that must wait (service calls, compiles) suspends through it instead of blocking the loop.
 struct Coroutine;
+// A response written in pieces (http/stream.h), for Sessions that stream.
+class ResponseStream;
 
 struct Request {
   std::string_view method;  // as sent, e.g. "GET"
@@ -28,6 +30,7 @@ struct Request {
   std::string_view client_ip;
   unsigned version = 11;    // 10 or 11
   Coroutine* coroutine = nullptr;  // never null inside Serve
+  ResponseStream* stream = nullptr;  // non-null inside Serve on a server connection
 };
 
 }  // namespace edgegate::http

@@ -183,6 +183,7 @@ void Server::Stop() {
     if (loop->thread.joinable()) {
       loop->thread.join();
     }
+    loop->post_guard->Close();  // wakers of streams left open must not post to a dead loop
   }
 }
 

@@ -8,25 +8,80 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
+
+#include "http/stream.h"
 
 namespace edgegate::http {
 namespace {
 
+// What the /stream test route saw and the waker it got, shared with the test thread.
+struct StreamProbe {
+  std::mutex mu;
+  std::function<void()> waker;  // guarded by mu
+  std::atomic<bool> saw_closed{false};
+  std::atomic<bool> saw_timeout{false};
+};
+
+// GET /stream: "first", then per wake "woken", per timeout (100 ms) "tick", until kClosed.
+void ServeStream(const Request& request, StreamProbe& probe) {
+  Header headers[] = {{"Content-Type", "text/event-stream"}, {"X-Bad", "a\r\nInjected: 1"}};
+  if (!request.stream->Begin(200, headers)) {
+    probe.saw_closed = true;  // shutdown may begin at any moment
+    return;
+  }
+  {
+    std::lock_guard lock(probe.mu);
+    probe.waker = request.stream->Waker();
+  }
+  if (!request.stream->Write("first")) {
+    probe.saw_closed = true;  // shutdown may begin right after "first" left
+    return;
+  }
+  for (;;) {
+    ResponseStream::WaitResult r = request.stream->Wait(std::chrono::milliseconds(100));
+    if (r == ResponseStream::WaitResult::kClosed) {
+      probe.saw_closed = true;
+      return;
+    }
+    if (r == ResponseStream::WaitResult::kTimeout) {
+      probe.saw_timeout = true;
+    }
+    bool written = request.stream->Write(r == ResponseStream::WaitResult::kWoken ? "woken" : "tick");
+    if (!written) {
+      probe.saw_closed = true;
+      return;
+    }
+  }
+}
+
 class EchoSession : public Session {
  public:
+  explicit EchoSession(StreamProbe& probe) : probe_(probe) {}
   void Serve(const Request& request, Response& response) override {
+    if (request.path == "/stream") {
+      response.Set(500, {}, "ignored once the stream began");
+      return ServeStream(request, probe_);
+    }
     std::string body = std::string(request.method) + " " + std::string(request.path) + " q=" +
                        std::string(request.query) + " body=" + std::string(request.body);
     Header headers[] = {{"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"},
                         {"Set-Cookie", "b=2"}, {"X-Bad", "x\r\nInjected: 1"}};
     response.Set(200, headers, body);
   }
+
+ private:
+  StreamProbe& probe_;
 };
 
 class EchoDispatcher : public Dispatcher {
  public:
-  std::unique_ptr<Session> NewSession() override { return std::make_unique<EchoSession>(); }
+  std::unique_ptr<Session> NewSession() override { return std::make_unique<EchoSession>(probe); }
+  StreamProbe probe;
 };
 
 class ServerTest : public ::testing::Test {
@@ -243,6 +298,83 @@ TEST_F(ServerTest, ShutdownClosesIdleConnections) {
   EXPECT_TRUE(server_->WaitForConnections(std::chrono::steady_clock::now() +
                                           std::chrono::seconds(5)));
   EXPECT_EQ(ReadAll(fd), "");
+  ::close(fd);
+}
+
+// Reads from `fd` until `needle` has arrived (or 5 s pass); returns everything read.
+std::string ReadUntil(int fd, const std::string& needle, std::string sofar = {}) {
+  char buf[4096];
+  while (sofar.find(needle) == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    sofar.append(buf, static_cast<size_t>(n));
+  }
+  return sofar;
+}
+
+bool WaitFor(const std::atomic<bool>& flag) {
+  for (int i = 0; i < 500 && !flag.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return flag.load();
+}
+
+TEST_F(ServerTest, StreamedResponseIsChunkedAndWokenFromAnotherThread) {
+  StartServer();
+  int fd = Connect();
+  std::string req = "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_GT(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  std::string out = ReadUntil(fd, "first\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Content-Type: text/event-stream\r\n"), std::string::npos);
+  EXPECT_EQ(out.find("Content-Length"), std::string::npos);
+  EXPECT_EQ(out.find("Injected"), std::string::npos);
+  EXPECT_NE(out.find("\r\n\r\n5\r\nfirst\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("ignored"), std::string::npos);
+  std::function<void()> waker;
+  {
+    std::lock_guard lock(dispatcher_.probe.mu);
+    waker = dispatcher_.probe.waker;
+  }
+  ASSERT_TRUE(waker);
+  std::thread([waker] { waker(); waker(); }).join();  // coalesced: one or two wakes
+  out = ReadUntil(fd, "woken\r\n", out);
+  EXPECT_NE(out.find("5\r\nwoken\r\n"), std::string::npos) << out;
+  out = ReadUntil(fd, "tick\r\n", out);
+  EXPECT_TRUE(dispatcher_.probe.saw_timeout.load());
+  ::close(fd);  // the server notices the client leaving while it waits
+  EXPECT_TRUE(WaitFor(dispatcher_.probe.saw_closed));
+  EXPECT_TRUE(server_->WaitForConnections(std::chrono::steady_clock::now() +
+                                          std::chrono::seconds(5)));
+  waker();  // after the stream and its connection ended: a no-op
+}
+
+TEST_F(ServerTest, ShutdownEndsAnOpenStreamWithTheLastChunk) {
+  StartServer();
+  int fd = Connect();
+  std::string req = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /stream HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_GT(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  std::string out = ReadUntil(fd, "first\r\n");
+  EXPECT_NE(out.find("GET /1"), std::string::npos) << "the pipelined answer goes first: " << out;
+  server_->BeginShutdown();
+  EXPECT_TRUE(server_->WaitForConnections(std::chrono::steady_clock::now() +
+                                          std::chrono::seconds(5)));
+  out += ReadAll(fd);
+  EXPECT_TRUE(dispatcher_.probe.saw_closed.load()) << out;
+  EXPECT_EQ(out.substr(out.size() - 5), "0\r\n\r\n") << out;
+  ::close(fd);
+}
+
+TEST_F(ServerTest, StreamToAnHttp10ClientIsDelimitedByTheClose) {
+  StartServer();
+  int fd = Connect();
+  std::string req = "GET /stream HTTP/1.0\r\n\r\n";
+  ASSERT_GT(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  std::string out = ReadUntil(fd, "tick");
+  EXPECT_EQ(out.find("chunked"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nfirst"), std::string::npos) << out;
   ::close(fd);
 }
 

@@ -36,6 +36,13 @@ struct TargetArgs {
   bool code = false;     // show: print the source too
 };
 
+struct LogsArgs {
+  std::string endpoint;  // an endpoint's id or name
+  bool follow = false;   // -f: stream new entries until Ctrl-C
+  std::string since;     // --since: entries after this seq ("" = the newest `limit`)
+  std::string limit;     // --limit: 1..1000 ("" = the API's default, 100)
+};
+
 struct ImportArgs {
   std::string file;  // .yaml/.yml/.json spec or .zip bundle
   std::string domain;
@@ -71,11 +78,16 @@ int Expect(const base::Result<ApiReply>& reply, boost::json::value* data);
 int FindEndpoint(Session& session, std::string_view id_or_name, std::string_view domain,
                  boost::json::value* endpoint);
 
+// FindEndpoint by id or name, with "no such endpoint" as an error (exit 1).
+int ResolveEndpoint(Session& session, const std::string& id_or_name,
+                    boost::json::value* endpoint);
+
 int RunDeploy(Session& session, const DeployArgs& args);
 int RunList(Session& session, const ListArgs& args);
 int RunShow(Session& session, const TargetArgs& args);
 int RunRemove(Session& session, const TargetArgs& args);
 int RunImport(Session& session, const ImportArgs& args);
 int RunStatus(Session& session);
+int RunLogs(Session& session, const LogsArgs& args);
 
 }  // namespace edgegate::cli

@@ -110,6 +110,8 @@ void Connection::CloseIfIdle() {
     closing_ = true;
     error_code ec;
     socket_.cancel(ec);
+  } else if (phase_ == Phase::kStreaming && stream_timer_) {
+    stream_timer_->cancel();  // Wait sees the server stopping and ends the stream
   }
 }
 
@@ -163,10 +165,15 @@ void Connection::ServeOne(Coroutine& co) {
   request.client_ip = client_ip_;
   request.version = parsed_.version;
   request.coroutine = &co;
+  request.stream = this;
+  co_ = &co;
   bool keep_alive = parser_->keep_alive();
   phase_ = Phase::kBusy;
   response_.Clear();
   session_->Serve(request, response_);
+  if (streaming_) {
+    return EndStream();
+  }
   bool close = !keep_alive || loop_.stopping.load(std::memory_order_relaxed);
   AppendResponse(response_, request.method == "HEAD", close);
   if (close) {
@@ -309,7 +316,7 @@ void Connection::OnTimer() {
     return;
   }
   auto now = Clock::now();
-  if (phase_ == Phase::kBusy) {
+  if (phase_ == Phase::kBusy || (phase_ == Phase::kStreaming && !stream_writing_)) {
     deadline_ = now + loop_.options.limits.idle_timeout;  // a handler runs: nothing to cut
   }
   if (now < deadline_) {

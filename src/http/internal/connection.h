@@ -2,12 +2,15 @@
 // complete (possibly pipelined) request in order and writes all their responses with one write.
 // Timeouts use a single lazily re-armed timer per connection: moving a deadline is a store to a
 // field, not a timer operation, so the per-request cost stays in user space.
-// Loop-affine: created, run and destroyed on its loop.
+// A connection is also the ResponseStream of its requests (connection_stream.cc): a Session
+// may take over the writing of one response, after which the connection closes.
+// Loop-affine: created, run and destroyed on its loop (except the stream's Waker).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -18,6 +21,7 @@
 #include "http/internal/loop.h"
 #include "http/request_parser.h"
 #include "http/response.h"
+#include "http/stream.h"
 
 namespace edgegate::http::internal {
 
@@ -42,18 +46,25 @@ class InputBuffer {
   size_t end_ = 0;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public ResponseStream {
  public:
   Connection(boost::asio::ip::tcp::socket socket, Loop& loop);
-  ~Connection();
+  ~Connection() override;
 
   // The connection's coroutine body; returns when the connection is closed.
   void Run(boost::asio::yield_context yield);
-  // Closes the connection if it is waiting for a new request (shutdown). Loop-affine.
+  // Closes the connection if it is waiting for a new request, and ends a streamed response
+  // (shutdown). Loop-affine.
   void CloseIfIdle();
 
+  // ResponseStream (connection_stream.cc).
+  bool Begin(int status, std::span<const Header> headers) override;
+  bool Write(std::string_view data) override;
+  WaitResult Wait(std::chrono::milliseconds timeout) override;
+  std::function<void()> Waker() override;
+
  private:
-  enum class Phase { kIdle, kHeader, kBody, kBusy };
+  enum class Phase { kIdle, kHeader, kBody, kBusy, kStreaming };
   using Clock = std::chrono::steady_clock;
 
   bool ServeBuffered(Coroutine& co);
@@ -66,6 +77,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SetDeadline(Clock::time_point deadline);
   void ArmTimer();
   void OnTimer();
+  // Streaming (connection_stream.cc).
+  bool StreamMustEnd() const;
+  bool WriteStream();
+  void WatchPeer();
+  void EndStream();
 
   // Immutable after construction.
   Loop& loop_;
@@ -85,6 +101,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ParsedRequest parsed_;
   std::optional<RequestParser> parser_;
   Response response_;
+  // Loop-affine: the streamed response of the current request, if its Session began one.
+  Coroutine* co_ = nullptr;          // the coroutine of the request being served
+  bool streaming_ = false;           // Begin was called: the Response is ignored
+  bool chunked_ = false;             // stream framed with chunked transfer encoding
+  bool stream_writing_ = false;      // a stream write is in progress (it may time out)
+  bool watching_peer_ = false;       // an async_wait for EOF from the client is pending
+  bool peer_gone_ = false;           // the client closed (or reset) during the stream
+  std::optional<boost::asio::steady_timer> stream_timer_;  // Wait's timer, created by Begin
+  std::shared_ptr<std::atomic<bool>> wake_pending_;  // set by Wakers (any thread)
 };
 
 }  // namespace edgegate::http::internal

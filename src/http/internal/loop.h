@@ -4,9 +4,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -30,6 +33,29 @@ class DateCache {
   size_t size_ = 0;
 };
 
+// Posts work to a loop from any thread until the server stops, then drops it: for wakers held
+// by objects that may outlive the loop (log subscriptions of a stream). Thread-safe.
+class PostGuard {
+ public:
+  explicit PostGuard(boost::asio::io_context& ioc) : ioc_(&ioc) {}
+  template <class F>
+  void Post(F&& f) {
+    std::lock_guard lock(mu_);
+    if (ioc_ != nullptr) {
+      boost::asio::post(*ioc_, std::forward<F>(f));
+    }
+  }
+  // After Close, Post does nothing. Called once the loop's thread has stopped.
+  void Close() {
+    std::lock_guard lock(mu_);
+    ioc_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  boost::asio::io_context* ioc_;  // guarded by mu_
+};
+
 struct Loop {
   Loop(const ServerOptions& options, Dispatcher& dispatcher, std::atomic<bool>& stopping,
        std::atomic<size_t>& open_connections)
@@ -48,6 +74,7 @@ struct Loop {
   std::atomic<bool>& stopping;
   std::atomic<size_t>& open_connections;
   boost::asio::io_context ioc{1};
+  std::shared_ptr<PostGuard> post_guard = std::make_shared<PostGuard>(ioc);
   // Loop-affine.
   std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   boost::asio::steady_timer accept_retry;
