@@ -19,8 +19,18 @@ import sys
 import urllib.parse
 
 ROUTE_LINE = re.compile(r"^\s*//\s*route:\s*([A-Za-z]+)\s+(\S+)\s*$")
+# An optional second line: `// services: counters=memory, visits=sqlite` (name=service_type).
+SERVICES_LINE = re.compile(r"^\s*//\s*services:\s*(.+?)\s*$")
+# Configs for the embedded service types the examples use (paths relative to the gateway's
+# working directory: make run starts it in the repository with its data in ./data).
+EXAMPLE_SERVICE_CONFIG = {
+    "memory": lambda name: {},
+    "sqlite": lambda name: {"path": f"data/examples/{name}.db"},
+    "files": lambda name: {"root": f"data/examples/{name}"},
+    "outbox": lambda name: {"directory": f"data/examples/{name}"},
+}
 # Sample values for path parameters in the printed commands (others get "example").
-SAMPLE_PARAMS = {"name": "world", "kind": "ok", "id": "42"}
+SAMPLE_PARAMS = {"name": "world", "kind": "ok", "id": "42", "page": "home"}
 # Sample query strings and bodies for the printed commands, by example stem.
 SAMPLE_QUERY = {"query": "?tag=a&tag=b&limit=5"}
 SAMPLE_BODY = '{"hello": "world"}'
@@ -68,6 +78,34 @@ def read_route(source_path):
     if not match:
         raise ValueError(f"{source_path}: first line is not '// route: METHOD /path'")
     return match.group(1).upper(), match.group(2)
+
+
+def read_services(source_path):
+    """Returns [(name, service_type)] from the example's `// services:` line, if any."""
+    with open(source_path, encoding="utf-8") as f:
+        f.readline()
+        match = SERVICES_LINE.match(f.readline())
+    if not match:
+        return []
+    pairs = [item.split("=", 1) for item in match.group(1).split(",")]
+    if any(len(p) != 2 or p[1].strip() not in EXAMPLE_SERVICE_CONFIG for p in pairs):
+        raise ValueError(f"{source_path}: bad '// services:' line: {match.group(1)}")
+    return [(name.strip(), kind.strip()) for name, kind in pairs]
+
+
+def bind_services(admin, endpoint_id, services):
+    """Creates and activates each (name, type) service unless it exists, and binds it."""
+    existing = {s["name"]: s for s in admin.call("GET", "/api/services")}
+    for name, service_type in services:
+        service = existing.get(name)
+        if service is None:
+            service = admin.call("POST", "/api/services", {
+                "name": name, "service_type": service_type,
+                "config": EXAMPLE_SERVICE_CONFIG[service_type](name), "enabled": True})
+        elif service.get("status") != "active":
+            admin.call("POST", f"/api/services/{service['id']}/activate")
+        admin.call("POST", f"/api/endpoints/{endpoint_id}/services",
+                   {"service_id": service["id"], "pool_id": name})
 
 
 def deploy(admin, endpoints_by_name, stem, method, path, code):
@@ -140,8 +178,10 @@ def main():
         stem = source.stem
         try:
             method, path = read_route(source)
+            services = read_services(source)
             endpoint_id, result = deploy(admin, endpoints_by_name, stem, method, path,
                                          source.read_text(encoding="utf-8"))
+            bind_services(admin, endpoint_id, services)
         except (ValueError, AdminError) as e:
             failures += 1
             print(f"  {stem}: FAILED: {e.args[0]}")

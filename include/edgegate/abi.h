@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define EG_ABI_VERSION 1u
+#define EG_ABI_VERSION 2u /* 2: eg_host_api.service_call appended (v1 libraries still load) */
 
 /* A borrowed byte view; not NUL-terminated. */
 typedef struct eg_str {
@@ -76,6 +76,47 @@ typedef struct eg_json_sink {
 
 enum eg_log_level { EG_LOG_DEBUG = 0, EG_LOG_INFO = 1, EG_LOG_WARN = 2, EG_LOG_ERROR = 3 };
 
+/* ---- Service calls (ABI 2) ---- */
+
+/* Which accessor a call comes through: ctx.db / cache / storage / email / ftp. */
+enum eg_service_kind {
+  EG_SERVICE_DATABASE = 0,
+  EG_SERVICE_CACHE = 1,
+  EG_SERVICE_STORAGE = 2,
+  EG_SERVICE_EMAIL = 3,
+  EG_SERVICE_FTP = 4
+};
+
+/* One argument of a service call. `string` holds bytes (binary safe) for EG_VALUE_STRING and a
+ * JSON document's text for EG_VALUE_JSON (objects and arrays, e.g. an email message). */
+enum eg_value_type {
+  EG_VALUE_NULL = 0,
+  EG_VALUE_BOOL = 1,
+  EG_VALUE_INT = 2,
+  EG_VALUE_DOUBLE = 3,
+  EG_VALUE_STRING = 4,
+  EG_VALUE_JSON = 5
+};
+typedef struct eg_value {
+  int32_t type; /* eg_value_type */
+  int32_t boolean;
+  int64_t integer;
+  double number;
+  eg_str string;
+} eg_value;
+
+/* The outcome of service_call. */
+enum eg_service_status {
+  EG_SERVICE_OK = 0,
+  EG_SERVICE_NOT_FOUND = 1,   /* not bound to the endpoint, unknown, or another kind */
+  EG_SERVICE_NOT_ACTIVE = 2,  /* bound but not activated */
+  EG_SERVICE_BUSY = 3,        /* the actor's inbox stayed full */
+  EG_SERVICE_UNAVAILABLE = 4, /* the backend is unreachable or the service is stopping */
+  EG_SERVICE_TIMEOUT = 5,     /* no reply within the service's timeout */
+  EG_SERVICE_BACKEND = 6,     /* the backend answered with an error */
+  EG_SERVICE_INVALID = 7      /* wrong arguments for the operation */
+};
+
 /* Functions the gateway offers to a handler. Valid for the lifetime of the loaded library. */
 typedef struct eg_host_api {
   uint32_t abi_version;
@@ -93,6 +134,15 @@ typedef struct eg_host_api {
    * previous response. */
   void (*respond)(eg_call* call, int status, const eg_pair* headers, size_t header_count,
                   eg_str body);
+  /* ABI 2 (check struct_size before use). Calls operation `op` of the service the endpoint
+   * reaches as `name` (a binding's pool_id, or a bound service's name) through accessor `kind`.
+   * `tx` is 0, or a transaction id returned by a "begin" call. Suspends only the calling
+   * request (never the loop) until the reply or the service's timeout. Returns EG_SERVICE_OK and
+   * feeds the result (a JSON value; strings are byte strings) to `result`, or another
+   * eg_service_status with a message in *error (valid until the call ends). */
+  int (*service_call)(eg_call* call, int kind, eg_str name, eg_str op, int64_t tx,
+                      const eg_value* args, size_t arg_count, const eg_json_sink* result,
+                      eg_str* error);
 } eg_host_api;
 
 /* What `handler_entry` returns: a static descriptor owned by the library. */

@@ -282,6 +282,201 @@ class Response {
   std::vector<Header> headers_;
 };
 
+// ---- Services: databases, caches, object storage, email, FTP (docs/services.md) -----------
+
+// Thrown by a service call that failed. Uncaught, it answers the client like an HttpError with
+// http_status(): 503 (not bound / unknown / not activated / busy / unavailable), 504 (timeout),
+// 502 (the backend reported an error), 500 (invalid arguments). what() names the service and
+// carries the backend's reason: catch it if your clients must not see backend messages.
+class ServiceError : public HttpError {
+ public:
+  enum class Code { kNotFound = 1, kNotActive, kBusy, kUnavailable, kTimeout, kBackend, kInvalid };
+  ServiceError(Code code, std::string message);
+  Code code() const noexcept { return code_; }
+
+ private:
+  Code code_;
+};
+
+namespace detail {
+// One service call through eg_host_api.service_call; throws ServiceError on failure.
+Json CallService(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
+                 std::string_view op, std::int64_t tx, const std::vector<Json>& args);
+
+// What Context's accessors hand out: a named service of one kind. Cheap to copy; valid until
+// the handler returns.
+class ServiceHandle {
+ public:
+  ServiceHandle(const eg_host_api& host, eg_call* call, int kind, std::string_view name)
+      : host_(&host), call_(call), kind_(kind), name_(name) {}
+
+  // The raw protocol: operation `op` with `args`, the reply as Json (docs/services.md). The
+  // typed methods of each kind are wrappers around this.
+  Json call(std::string_view op, const std::vector<Json>& args) const { return Call(op, args); }
+  const std::string& name() const noexcept { return name_; }
+
+ protected:
+  Json Call(std::string_view op, const std::vector<Json>& args, std::int64_t tx = 0) const {
+    return CallService(*host_, call_, kind_, name_, op, tx, args);
+  }
+
+ private:
+  const eg_host_api* host_;
+  eg_call* call_;
+  int kind_;
+  std::string name_;
+};
+}  // namespace detail
+
+// Rows of a query: column names, and one Json per value (int64, double, bool, null, or string:
+// text, or the raw bytes of a binary column).
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Json>> rows;
+
+  std::size_t size() const noexcept { return rows.size(); }
+  bool empty() const noexcept { return rows.empty(); }
+  // The value of `column` in row `row`; throws std::out_of_range if either does not exist.
+  const Json& at(std::size_t row, std::string_view column) const;
+  // [{"column": value, ...}, ...]
+  Json to_json() const;
+};
+
+struct ExecResult {
+  std::int64_t affected_rows = 0;
+  std::optional<std::int64_t> last_insert_id;  // SQLite and MySQL; PostgreSQL: use RETURNING
+};
+
+class Transaction;
+
+// ctx.db("name"): sqlite, postgres, mysql. Parameters are bound by the database, never
+// spliced into the SQL; placeholders are the database's own (? or $1).
+class Database : public detail::ServiceHandle {
+ public:
+  using ServiceHandle::ServiceHandle;
+  template <typename... P>
+  Rows query(std::string_view sql, const P&... params) const {
+    return Query(sql, {Json(params)...}, 0);
+  }
+  template <typename... P>
+  ExecResult execute(std::string_view sql, const P&... params) const {
+    return Execute(sql, {Json(params)...}, 0);
+  }
+  // The same with parameters known only at run time.
+  Rows query(std::string_view sql, const std::vector<Json>& params) const {
+    return Query(sql, params, 0);
+  }
+  ExecResult execute(std::string_view sql, const std::vector<Json>& params) const {
+    return Execute(sql, params, 0);
+  }
+  // Starts a transaction on one connection; it rolls back unless commit() is called.
+  Transaction begin() const;
+
+ protected:
+  friend class Transaction;
+  Rows Query(std::string_view sql, std::vector<Json> params, std::int64_t tx) const;
+  ExecResult Execute(std::string_view sql, std::vector<Json> params, std::int64_t tx) const;
+};
+
+// A database transaction. Move-only; rolls back on destruction unless committed or rolled back
+// (and the gateway rolls back any transaction still open when the request ends).
+class Transaction {
+ public:
+  Transaction(Transaction&& other) noexcept
+      : db_(other.db_), tx_(std::exchange(other.tx_, 0)) {}
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  template <typename... P>
+  Rows query(std::string_view sql, const P&... params) const {
+    return db_.Query(sql, {Json(params)...}, tx_);
+  }
+  template <typename... P>
+  ExecResult execute(std::string_view sql, const P&... params) const {
+    return db_.Execute(sql, {Json(params)...}, tx_);
+  }
+  Rows query(std::string_view sql, const std::vector<Json>& params) const {
+    return db_.Query(sql, params, tx_);
+  }
+  ExecResult execute(std::string_view sql, const std::vector<Json>& params) const {
+    return db_.Execute(sql, params, tx_);
+  }
+  void commit();
+  void rollback();
+
+ private:
+  friend class Database;
+  Transaction(const Database& db, std::int64_t tx) : db_(db), tx_(tx) {}
+  Database db_;
+  std::int64_t tx_;
+};
+
+// ctx.cache("name"): memory, redis, memcached. Values are bytes.
+class Cache : public detail::ServiceHandle {
+ public:
+  using ServiceHandle::ServiceHandle;
+  std::optional<std::string> get(std::string_view key) const;
+  // ttl_seconds 0 = no expiry.
+  void set(std::string_view key, std::string_view value, std::int64_t ttl_seconds = 0) const;
+  bool del(std::string_view key) const;  // true if it existed
+  bool exists(std::string_view key) const;
+  std::int64_t incr(std::string_view key, std::int64_t by = 1) const;  // missing counts from 0
+  bool expire(std::string_view key, std::int64_t ttl_seconds) const;  // true if it existed
+};
+
+// One object of a storage service (body empty for head() and list()).
+struct StoredObject {
+  std::string key;
+  std::string body;
+  std::string content_type;
+  std::int64_t size = 0;
+  std::string etag;
+  std::string last_modified;  // RFC 3339
+};
+
+// ctx.storage("name"): files, s3. Keys are relative ("a/b.txt"); ".." and leading "/" are
+// refused.
+class Storage : public detail::ServiceHandle {
+ public:
+  using ServiceHandle::ServiceHandle;
+  StoredObject put(std::string_view key, std::string_view bytes,
+                   std::string_view content_type = "application/octet-stream") const;
+  std::optional<StoredObject> get(std::string_view key) const;
+  std::optional<StoredObject> head(std::string_view key) const;
+  void del(std::string_view key) const;
+  std::vector<StoredObject> list(std::string_view prefix = "") const;
+  // A URL that works without credentials until it expires (s3 only).
+  std::string presigned_url(std::string_view key, std::string_view method = "GET",
+                            std::int64_t ttl_seconds = 3600) const;
+};
+
+struct EmailMessage {
+  std::vector<std::string> to, cc, bcc;
+  std::string subject, text, html, reply_to;
+};
+
+// ctx.email("name"): email (SMTP), outbox. `from` comes from the service's config.
+class Email : public detail::ServiceHandle {
+ public:
+  using ServiceHandle::ServiceHandle;
+  std::string send(const EmailMessage& message) const;  // returns the Message-ID
+};
+
+struct FtpEntry {
+  std::string name;
+  std::int64_t size = 0;
+  bool is_dir = false;
+};
+
+// ctx.ftp("name"): ftp, ftps, sftp. Paths are relative to the service's base_path.
+class Ftp : public detail::ServiceHandle {
+ public:
+  using ServiceHandle::ServiceHandle;
+  void put(std::string_view path, std::string_view bytes) const;
+  std::optional<std::string> get(std::string_view path) const;
+  std::vector<FtpEntry> list(std::string_view path = "") const;
+  void del(std::string_view path) const;
+};
+
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 // Per-call services of the gateway. Borrowed; valid until the handler returns.
@@ -297,6 +492,16 @@ class Context {
   std::string_view request_id() const noexcept;
   // Parses any JSON text through the gateway. Throws std::invalid_argument on malformed input.
   Json parse_json(std::string_view text) const;
+
+  // The services bound to this endpoint, by binding name (pool_id) or service name. Calls
+  // suspend only this request; failures throw ServiceError.
+  Database db(std::string_view name) const { return {*host_, call_, EG_SERVICE_DATABASE, name}; }
+  Cache cache(std::string_view name) const { return {*host_, call_, EG_SERVICE_CACHE, name}; }
+  Storage storage(std::string_view name) const {
+    return {*host_, call_, EG_SERVICE_STORAGE, name};
+  }
+  Email email(std::string_view name) const { return {*host_, call_, EG_SERVICE_EMAIL, name}; }
+  Ftp ftp(std::string_view name) const { return {*host_, call_, EG_SERVICE_FTP, name}; }
 
  private:
   const eg_host_api* host_;

@@ -12,7 +12,8 @@ namespace json = boost::json;
 
 namespace {
 
-// A body or query field: type 's' string, 'b' boolean, 'i' integer, 'a' array of strings.
+// A body or query field: type 's' string, 'b' boolean, 'i' integer, 'a' array of strings,
+// 'o' object.
 struct FieldDoc {
   std::string_view name;
   char type;
@@ -27,6 +28,8 @@ struct RouteDoc {
   BodyKind body = BodyKind::kNone;
   std::span<const FieldDoc> fields = {};  // JSON body fields
   std::span<const FieldDoc> query = {};   // query parameters
+  std::string_view media = {};  // another success media type (text/event-stream, text/plain)
+  bool envelope = true;         // false: the success answer is only `media`, no JSON envelope
 };
 
 constexpr FieldDoc kEndpointBody[] = {
@@ -52,6 +55,15 @@ constexpr FieldDoc kCollectionBody[] = {{"domain_id", 's', true},
 constexpr FieldDoc kCollectionUpdate[] = {
     {"domain_id", 's'}, {"name", 's'}, {"description", 's'}, {"base_path", 's'}, {"enabled", 'b'}};
 constexpr FieldDoc kCollectionQuery[] = {{"domain_id", 's'}};
+constexpr FieldDoc kLogsQuery[] = {{"since", 'i'}, {"limit", 'i'}, {"follow", 'b'}};
+constexpr FieldDoc kServiceBody[] = {{"name", 's', true},
+                                     {"service_type", 's', true},
+                                     {"config", 'o'},
+                                     {"description", 's'},
+                                     {"enabled", 'b'}};
+constexpr FieldDoc kServiceUpdate[] = {
+    {"name", 's'}, {"service_type", 's'}, {"config", 'o'}, {"description", 's'}, {"enabled", 'b'}};
+constexpr FieldDoc kBindingBody[] = {{"service_id", 's', true}, {"pool_id", 's'}};
 constexpr FieldDoc kKeyBody[] = {
     {"label", 's', true}, {"scopes", 'a', true}, {"expires_at", 's'}, {"expires_in_seconds", 'i'}};
 constexpr FieldDoc kImportBody[] = {{"spec", 's', true},
@@ -81,6 +93,11 @@ const RouteDoc kRouteDocs[] = {
     {"POST", "/api/endpoints/{id}/stop", "Stop serving the endpoint"},
     {"POST", "/api/endpoints/{id}/deploy", "Compile and start in one call"},
     {"GET", "/api/endpoints/{id}/versions", "List the endpoint's handler versions"},
+    {"GET", "/api/endpoints/{id}/logs",
+     "The endpoint's log (handler lines, compile output, lifecycle events); follow=1: a live "
+     "tail as Server-Sent Events", 200, B::kNone, {}, kLogsQuery, "text/event-stream"},
+    {"GET", "/metrics", "Prometheus metrics, text exposition format 0.0.4", 200, B::kNone, {}, {},
+     "text/plain; version=0.0.4", false},
     {"GET", "/api/domains", "List domains"},
     {"POST", "/api/domains", "Create a domain", 201, B::kJson, kDomainBody},
     {"GET", "/api/domains/{id}", "Get a domain"},
@@ -93,6 +110,21 @@ const RouteDoc kRouteDocs[] = {
     {"PUT", "/api/collections/{id}", "Update a collection", 200, B::kJson, kCollectionUpdate},
     {"DELETE", "/api/collections/{id}", "Delete a collection with its endpoints"},
     {"GET", "/api/collections/{id}/endpoints", "List a collection's endpoints"},
+    {"GET", "/api/services", "List services (secrets redacted)"},
+    {"POST", "/api/services", "Create a service (stopped unless enabled: true)", 201, B::kJson,
+     kServiceBody},
+    {"GET", "/api/service-types", "List the service types with their config keys"},
+    {"GET", "/api/services/{id}", "Get a service with its figures and bindings"},
+    {"PUT", "/api/services/{id}", "Update a service (an active one restarts its actor)", 200,
+     B::kJson, kServiceUpdate},
+    {"DELETE", "/api/services/{id}", "Delete a service (409 while endpoints are bound to it)"},
+    {"POST", "/api/services/{id}/activate", "Start the service's actor; reports a test round trip"},
+    {"POST", "/api/services/{id}/deactivate", "Stop the service's actor after in-flight calls"},
+    {"POST", "/api/services/{id}/test", "A real round trip: {connected, latency_ms, error}"},
+    {"GET", "/api/endpoints/{id}/services", "List the endpoint's service bindings"},
+    {"POST", "/api/endpoints/{id}/services", "Bind a service to the endpoint under a name", 201,
+     B::kJson, kBindingBody},
+    {"DELETE", "/api/endpoints/{id}/services/{service_id}", "Unbind a service from the endpoint"},
     {"GET", "/api/keys", "List API keys (masked)"},
     {"POST", "/api/keys", "Create an API key (the key is shown once)", 201, B::kJson, kKeyBody},
     {"GET", "/api/keys/{id}", "Get an API key (masked)"},
@@ -145,6 +177,8 @@ json::object TypeSchema(char type) {
       return {{"type", "integer"}};
     case 'a':
       return {{"type", "array"}, {"items", {{"type", "string"}}}};
+    case 'o':
+      return {{"type", "object"}};
     default:
       return {{"type", "string"}};
   }
@@ -200,9 +234,14 @@ json::object Ref(std::string_view schema) {
 
 json::object Responses(const RouteDoc* doc, bool scoped) {
   std::string status = std::to_string(doc ? doc->status : 200);
+  json::object content;
+  if (!doc || doc->envelope) content["application/json"] = {{"schema", Ref("Success")}};
+  if (doc && !doc->media.empty()) content[doc->media] = {{"schema", {{"type", "string"}}}};
   json::object out{{status,
-                    {{"description", "Success: {\"ok\": true, \"data\": …}"},
-                     {"content", {{"application/json", {{"schema", Ref("Success")}}}}}}},
+                    {{"description", doc && !doc->envelope
+                                         ? std::string("Success")
+                                         : std::string("Success: {\"ok\": true, \"data\": …}")},
+                     {"content", std::move(content)}}},
                    {"default",
                     {{"description", "Error envelope"},
                      {"content", {{"application/json", {{"schema", Ref("Error")}}}}}}}};

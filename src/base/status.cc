@@ -16,6 +16,7 @@ int HttpStatusOf(Code code) {
     case Code::kCompileFailed: return 422;
     case Code::kUnavailable: return 503;
     case Code::kDeadlineExceeded: return 504;
+    case Code::kBackendError: return 502;
     case Code::kInternal: return 500;
   }
   return 500;

@@ -21,6 +21,7 @@ enum class Code {
   kCompileFailed,       // 422
   kUnavailable,         // 503
   kDeadlineExceeded,    // 504
+  kBackendError,        // 502: a service backend answered with an error
   kInternal,            // 500
 };
 
@@ -58,6 +59,10 @@ inline Status FailedPrecondition(std::string msg) {
 }
 inline Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 inline Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+inline Status DeadlineExceeded(std::string msg) {
+  return {Code::kDeadlineExceeded, std::move(msg)};
+}
+inline Status BackendError(std::string msg) { return {Code::kBackendError, std::move(msg)}; }
 // A validation error naming the offending field.
 inline Status FieldError(std::string field, std::string msg) {
   return Status(Code::kInvalidArgument, std::move(msg)).WithField(std::move(field));

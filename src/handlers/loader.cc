@@ -26,10 +26,13 @@ Status CheckDescriptor(const eg_handler_descriptor* descriptor) {
   if (descriptor == nullptr) {
     return base::FailedPrecondition("handler_entry returned no descriptor");
   }
-  if (descriptor->abi_version != EG_ABI_VERSION) {
+  // ABI versions only ever append to the host API, so older libraries keep working.
+  constexpr uint32_t kOldestAbi = 1;
+  if (descriptor->abi_version < kOldestAbi || descriptor->abi_version > EG_ABI_VERSION) {
     return base::FailedPrecondition("handler built for ABI " +
                                     std::to_string(descriptor->abi_version) +
-                                    ", gateway speaks ABI " + std::to_string(EG_ABI_VERSION));
+                                    ", gateway speaks ABI " + std::to_string(kOldestAbi) + " to " +
+                                    std::to_string(EG_ABI_VERSION));
   }
   if (descriptor->struct_size < sizeof(eg_handler_descriptor)) {
     return base::FailedPrecondition("handler descriptor is " +

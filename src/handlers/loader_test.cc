@@ -154,10 +154,22 @@ TEST_F(LoaderTest, MoveTransfersOwnership) {
 }
 
 TEST_F(LoaderTest, RejectsALibraryBuiltForAnotherAbi) {
-  std::string error =
-      OpenError("abi2", HandlerWithDescriptor("2, sizeof(eg_handler_descriptor), \"t\", Handle"));
-  EXPECT_NE(error.find("handler built for ABI 2, gateway speaks ABI 1"), std::string::npos)
-      << error;
+  std::string newer =
+      OpenError("abi9", HandlerWithDescriptor("9, sizeof(eg_handler_descriptor), \"t\", Handle"));
+  EXPECT_NE(newer.find("handler built for ABI 9, gateway speaks ABI 1 to 2"), std::string::npos)
+      << newer;
+  std::string zero =
+      OpenError("abi0", HandlerWithDescriptor("0, sizeof(eg_handler_descriptor), \"t\", Handle"));
+  EXPECT_NE(zero.find("handler built for ABI 0"), std::string::npos) << zero;
+}
+
+TEST_F(LoaderTest, LoadsALibraryBuiltForAnOlderAbi) {
+  // ABI 2 only appended to the host API: a library built for ABI 1 still loads.
+  std::unique_ptr<LoadedLibrary> library =
+      MustOpen(Build("abi1", HandlerWithDescriptor("1, sizeof(eg_handler_descriptor), \"t\", Handle")));
+  ASSERT_NE(library, nullptr);
+  EXPECT_EQ(library->descriptor().abi_version, 1u);
+  EXPECT_EQ(CallHandler(library->descriptor()), 200);
 }
 
 TEST_F(LoaderTest, RejectsATooSmallDescriptor) {

@@ -2,6 +2,7 @@
 #include "host/data_plane.h"
 
 #include <charconv>
+#include <chrono>
 
 #include "base/log.h"
 #include "base/random.h"
@@ -32,6 +33,19 @@ class DataSession : public http::Session {
 
   void Serve(const http::Request& request, http::Response& response) override {
     plane_.stats().requests.Add(shard_);
+    served_endpoint_ = {};
+    served_version_ = 0;
+    telemetry::AccessLog* log = plane_.access_log();
+    if (log == nullptr) {
+      return Dispatch(request, response);  // no clock read unless a handler runs
+    }
+    uint64_t start = telemetry::TickClock::Now();
+    Dispatch(request, response);
+    LogAccess(*log, request, response, start);
+  }
+
+ private:
+  void Dispatch(const http::Request& request, http::Response& response) {
     RefreshSnapshot();
     NextRequestId();
     if (!snapshot_ || !snapshot_->table) {
@@ -50,7 +64,27 @@ class DataSession : public http::Session {
     }
   }
 
- private:
+  void LogAccess(telemetry::AccessLog& log, const http::Request& request,
+                 const http::Response& response, uint64_t start) {
+    telemetry::AccessRecord r;
+    r.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    r.request_id = request_id_;
+    r.client_ip = request.client_ip;
+    r.method = request.method;
+    r.host = request.host;
+    r.path = log.include_query() ? request.target : request.path;
+    r.status = response.status();
+    r.bytes = response.body().size();
+    r.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        plane_.clock().Between(start, telemetry::TickClock::Now()))
+                        .count();
+    r.endpoint_id = served_endpoint_;
+    r.version = served_version_;
+    log.Write(shard_, r);
+  }
+
   void RefreshSnapshot() {
     if (generation_ != plane_.generation() || !snapshot_) {
       snapshot_ = plane_.Current(&generation_);
@@ -77,20 +111,31 @@ class DataSession : public http::Session {
 
   void Call(handlers::EndpointSlot& slot, const http::Request& request,
             http::Response& response) {
+    served_endpoint_ = slot.endpoint_id();
     handlers::PinnedHandler pin = slot.Pin();
     if (!pin) {
       JsonError(response, 503, "endpoint is not running", request_id_);
       return;
     }
+    served_version_ = pin->number();
+    const uint64_t start = telemetry::TickClock::Now();
     call_.Reset(request, response, slot.endpoint_id(), request_id_);
+    call_.log = slot.log();
+    call_.version = served_version_;
+    call_.services = plane_.services();
     FillRequest(request, slot.endpoint_id());
     pin->descriptor().handle(&HostApi(), &call_, &abi_request_);
+    if (!call_.open_transactions.empty()) {
+      RollbackOpenTransactions(call_);
+    }
     if (!call_.responded) {
       plane_.stats().handler_errors.Add(shard_);
       JsonError(response, 500, "handler returned no response", request_id_);
     } else if (response.status() >= 500) {
       plane_.stats().handler_errors.Add(shard_);
     }
+    pin->stats().Record(shard_, response.status(),
+                        plane_.clock().Between(start, telemetry::TickClock::Now()));
   }
 
   void FillRequest(const http::Request& request, std::string_view endpoint_id) {
@@ -125,6 +170,8 @@ class DataSession : public http::Session {
   uint64_t generation_ = 0;
   std::shared_ptr<const RouteSnapshot> snapshot_;
   router::RouteMatch match_;
+  std::string_view served_endpoint_;   // endpoint of the current request ("" = no route)
+  int64_t served_version_ = 0;         // version that served it (0 = none)
   std::string request_id_;
   std::vector<eg_pair> headers_;
   std::vector<eg_pair> params_;
@@ -134,7 +181,8 @@ class DataSession : public http::Session {
 
 }  // namespace
 
-DataPlane::DataPlane() : current_(std::make_shared<RouteSnapshot>()) {}
+DataPlane::DataPlane(const DataPlaneOptions& options)
+    : options_(options), current_(std::make_shared<RouteSnapshot>()) {}
 
 base::Status DataPlane::Publish(std::vector<handlers::RouteEntry> routes) {
   auto snapshot = std::make_shared<RouteSnapshot>();

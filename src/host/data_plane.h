@@ -17,6 +17,12 @@
 #include "handlers/registry.h"
 #include "http/dispatcher.h"
 #include "router/route_table.h"
+#include "telemetry/access_log.h"
+#include "telemetry/tick_clock.h"
+
+namespace edgegate::services {
+class ServiceManager;
+}
 
 namespace edgegate::host {
 
@@ -34,26 +40,40 @@ struct DataPlaneStats {
   base::ShardedCounter not_found;
 };
 
-// Thread-safe.
+struct DataPlaneOptions {
+  // One JSON line per request when set; must outlive the plane and its sessions.
+  telemetry::AccessLog* access_log = nullptr;
+};
+
+// Thread-safe. Per request it also records the serving version's RequestStats (status class,
+// latency; see HandlerVersion::stats) and, when configured, an access log line.
 class DataPlane : public http::Dispatcher {
  public:
-  DataPlane();
+  explicit DataPlane(const DataPlaneOptions& options = {});
   // Builds a table from `routes` and publishes it. InvalidArgument / AlreadyExists from the
   // router; nothing is published on error.
   base::Status Publish(std::vector<handlers::RouteEntry> routes);
   std::unique_ptr<http::Session> NewSession() override;
 
   DataPlaneStats& stats() { return stats_; }
+  // The services handlers reach (ctx.db(...)...); null = none. Set before serving starts.
+  void SetServices(services::ServiceManager* services) { services_ = services; }
+  services::ServiceManager* services() const { return services_; }
+  telemetry::AccessLog* access_log() const { return options_.access_log; }
+  const telemetry::TickClock& clock() const { return clock_; }
   // The current snapshot and its generation.
   std::shared_ptr<const RouteSnapshot> Current(uint64_t* generation);
   // Cheap check for sessions: the generation last published.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
+  const DataPlaneOptions options_;
+  const telemetry::TickClock clock_;  // request latencies (calibrated at construction)
   std::mutex mu_;
   std::shared_ptr<const RouteSnapshot> current_;  // guarded by mu_
   std::atomic<uint64_t> generation_{0};
   DataPlaneStats stats_;
+  services::ServiceManager* services_ = nullptr;
 };
 
 }  // namespace edgegate::host

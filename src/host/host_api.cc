@@ -58,6 +58,15 @@ int JsonParse(eg_call* call, eg_str text, const eg_json_sink* sink, eg_str* erro
 }
 
 void LogLine(eg_call* call, int level, eg_str message) {
+  if (call->log != nullptr) {  // the endpoint's log buffer: GET /api/endpoints/{id}/logs
+    telemetry::LogLevel l = level <= EG_LOG_DEBUG  ? telemetry::LogLevel::kDebug
+                            : level == EG_LOG_INFO ? telemetry::LogLevel::kInfo
+                            : level == EG_LOG_WARN ? telemetry::LogLevel::kWarn
+                                                   : telemetry::LogLevel::kError;
+    call->log->Append(l, telemetry::LogSource::kHandler, View(message), call->version,
+                      call->request_id);
+    return;
+  }
   base::LogLevel l = level <= EG_LOG_DEBUG  ? base::LogLevel::kDebug
                      : level == EG_LOG_INFO ? base::LogLevel::kInfo
                      : level == EG_LOG_WARN ? base::LogLevel::kWarn
@@ -80,6 +89,7 @@ void Respond(eg_call* call, int status, const eg_pair* headers, size_t header_co
 
 const eg_host_api kHostApi = {
     EG_ABI_VERSION, sizeof(eg_host_api), &QueryParams, &JsonParse, &LogLine, &Respond,
+    &ServiceCall,
 };
 
 }  // namespace

@@ -14,13 +14,20 @@
 #include "admin/endpoints_api.h"
 #include "admin/import_api.h"
 #include "admin/keys_api.h"
+#include "admin/logs_api.h"
+#include "admin/metrics_api.h"
+#include "admin/services_api.h"
 #include "admin/stats_api.h"
 #include "base/log.h"
 #include "handlers/compiler.h"
 #include "handlers/registry.h"
 #include "host/data_plane.h"
 #include "http/server.h"
+#include "services/manager.h"
 #include "store/store.h"
+#include "telemetry/access_log.h"
+#include "telemetry/endpoint_log.h"
+#include "telemetry/metrics.h"
 
 namespace edgegate::server {
 namespace fs = std::filesystem;
@@ -32,9 +39,16 @@ class GatewayParts {
   config::ServeOptions options;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::unique_ptr<store::Store> store;
+  // Telemetry outlives everything that records into it (registry reaper, loops, admin routes).
+  std::unique_ptr<telemetry::LogHub> logs;
+  std::unique_ptr<telemetry::CompileStats> compiles;
+  std::unique_ptr<telemetry::MetricsRegistry> metrics;
+  std::unique_ptr<telemetry::AccessLog> access_log;  // null when off
   std::unique_ptr<admin::KeyRing> keys;
   std::unique_ptr<handlers::Compiler> compiler;
   std::unique_ptr<handlers::Registry> registry;
+  std::unique_ptr<services::ServiceManager> services;
+  std::unique_ptr<admin::ServiceAdmin> service_admin;
   std::unique_ptr<host::DataPlane> data_plane;
   std::unique_ptr<admin::EndpointService> endpoints;
   std::unique_ptr<admin::AdminApi> admin_api;
@@ -68,6 +82,42 @@ base::Status CreateDataDir(const fs::path& dir) {
   return base::OkStatus();
 }
 
+base::Status BuildTelemetry(GatewayParts& p) {
+  const config::ServeOptions& o = p.options;
+  telemetry::LogLimits limits;
+  limits.max_entries = o.endpoint_log_entries;
+  limits.max_bytes = o.endpoint_log_bytes;
+  p.logs = std::make_unique<telemetry::LogHub>(limits);
+  p.compiles = std::make_unique<telemetry::CompileStats>();
+  p.metrics = std::make_unique<telemetry::MetricsRegistry>();
+  if (!o.access_log.empty()) {
+    telemetry::AccessLogOptions aopts;
+    aopts.path = o.access_log;
+    aopts.include_query = o.access_log_query;
+    ASSIGN_OR_RETURN(p.access_log, telemetry::AccessLog::Open(aopts));
+  }
+  return base::OkStatus();
+}
+
+// /metrics: the gateway's collectors (other modules add theirs to p.metrics).
+void AddMetrics(GatewayParts& p, admin::AdminRoutes& routes, admin::StatsSources stats) {
+  admin::GatewayMetricsSources sources;
+  sources.stats = std::move(stats);
+  GatewayParts* parts = &p;
+  sources.data_connections = [parts] {
+    return parts->data_server ? parts->data_server->open_connections() : 0;
+  };
+  sources.admin_connections = [parts] {
+    return parts->admin_server ? parts->admin_server->open_connections() : 0;
+  };
+  sources.compiles = p.compiles.get();
+  sources.access_log = p.access_log.get();
+  admin::AddGatewayCollectors(*p.metrics, *p.store, std::move(sources));
+  admin::MetricsRouteOptions mopts;
+  mopts.require_key = p.options.metrics_require_key;
+  admin::AddMetricsRoutes(routes, *p.metrics, mopts);
+}
+
 base::Status BuildCore(GatewayParts& p, std::optional<std::string> env_admin_key) {
   const config::ServeOptions& o = p.options;
   RETURN_IF_ERROR(CreateDataDir(o.data_dir));
@@ -90,17 +140,23 @@ base::Status BuildCore(GatewayParts& p, std::optional<std::string> env_admin_key
   copts.max_parallel = o.max_builds;
   copts.allowed_libs = o.allow_libs;
   ASSIGN_OR_RETURN(p.compiler, handlers::Compiler::Create(copts));
+  RETURN_IF_ERROR(BuildTelemetry(p));
   handlers::RegistryOptions ropts;
   ropts.drain_timeout = o.drain_timeout;
+  ropts.logs = p.logs.get();
   p.registry = std::make_unique<handlers::Registry>(ropts);
   return base::OkStatus();
 }
 
 base::Status BuildServing(GatewayParts& p) {
   const config::ServeOptions& o = p.options;
-  p.data_plane = std::make_unique<host::DataPlane>();
+  host::DataPlaneOptions dopts;
+  dopts.access_log = p.access_log.get();
+  p.data_plane = std::make_unique<host::DataPlane>(dopts);
   admin::EndpointServiceOptions eopts;
   eopts.handlers_dir = fs::absolute(o.data_dir / "handlers");
+  eopts.logs = p.logs.get();
+  eopts.compiles = p.compiles.get();
   host::DataPlane* plane = p.data_plane.get();
   eopts.publish = [plane](std::vector<handlers::RouteEntry> routes) {
     return plane->Publish(std::move(routes));
@@ -113,6 +169,12 @@ base::Status BuildServing(GatewayParts& p) {
   admin::AddDomainRoutes(routes, *p.endpoints);
   admin::AddCollectionRoutes(routes, *p.endpoints);
   admin::AddImportRoutes(routes, *p.endpoints);
+  p.services = std::make_unique<services::ServiceManager>();
+  p.service_admin = std::make_unique<admin::ServiceAdmin>(*p.store, *p.services);
+  RETURN_IF_ERROR(p.service_admin->RestoreAll());
+  p.data_plane->SetServices(p.services.get());
+  admin::AddServiceRoutes(routes, *p.service_admin);
+  admin::AddServiceCollector(*p.metrics, *p.services);
   admin::StatsSources stats;
   stats.data_plane = [plane] {
     host::DataPlaneStats& s = plane->stats();
@@ -120,6 +182,8 @@ base::Status BuildServing(GatewayParts& p) {
   };
   stats.registry = p.registry.get();
   stats.started = p.started;
+  AddMetrics(p, routes, stats);
+  admin::AddLogRoutes(routes, *p.store, *p.logs);
   admin::AddStatsRoutes(routes, *p.store, std::move(stats));
   admin::AdminApiOptions aopts;
   aopts.version = kVersion;
@@ -196,6 +260,9 @@ bool Gateway::Shutdown() {
   auto deadline = std::chrono::steady_clock::now() + p.options.shutdown_grace;
   bool clean = p.data_server->WaitForConnections(deadline);
   clean = p.admin_server->WaitForConnections(deadline) && clean;
+  // Before the loops stop: calls still queued in actors are answered ("stopped") on their
+  // loops, so no request coroutine is left suspended when the loops go away.
+  p.services->StopAll();
   p.data_server->Stop();
   p.admin_server->Stop();
   if (!clean) {

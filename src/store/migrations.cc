@@ -82,7 +82,31 @@ CREATE TABLE api_keys (
 );
 )sql";
 
-constexpr std::array<const char*, 1> kSteps = {kStep1};
+// Step 2: services (backends handlers reach through actors) and their bindings to endpoints.
+// A binding goes with its endpoint; a bound service cannot be deleted (RESTRICT).
+constexpr const char* kStep2 = R"sql(
+CREATE TABLE services (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  service_type TEXT NOT NULL,
+  config       TEXT NOT NULL DEFAULT '{}',
+  description  TEXT NOT NULL DEFAULT '',
+  enabled      INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+CREATE TABLE endpoint_services (
+  endpoint_id TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+  service_id  TEXT NOT NULL REFERENCES services(id) ON DELETE RESTRICT,
+  pool_id     TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (endpoint_id, service_id),
+  UNIQUE (endpoint_id, pool_id)
+);
+CREATE INDEX endpoint_services_by_service ON endpoint_services(service_id);
+)sql";
+
+constexpr std::array<const char*, 2> kSteps = {kStep1, kStep2};
 
 Result<int64_t> CurrentVersion(internal::Database& db) {
   ASSIGN_OR_RETURN(internal::Statement stmt,

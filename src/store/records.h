@@ -92,6 +92,26 @@ struct CollectionRecord {
   int64_t created_at = 0, updated_at = 0;  // 0 on create = stamped by the store
 };
 
+// A backend service (database, cache, storage, email, ftp). `config` is the validated JSON
+// object as text, secrets included: the admin layer redacts them on output.
+struct ServiceRecord {
+  std::string id;  // UUID, assigned by the caller
+  std::string name;  // unique
+  std::string service_type;
+  std::string config = "{}";
+  std::string description;
+  bool enabled = false;  // activated
+  int64_t created_at = 0, updated_at = 0;  // 0 on create = stamped by the store
+};
+
+// Handlers of `endpoint_id` reach `service_id` as `pool_id`.
+struct ServiceBindingRecord {
+  std::string endpoint_id;
+  std::string service_id;
+  std::string pool_id;
+  int64_t created_at = 0;
+};
+
 // An endpoint the data plane should serve (Store::ListRoutableEndpoints).
 struct RoutableEndpoint {
   std::string endpoint_id;

@@ -185,6 +185,29 @@ class Store {
   // Internal (nothing written) if the transaction itself fails.
   Result<std::vector<ImportFailure>> ApplyImport(const ImportBatch& batch);
 
+  // ---- Services (store_services.cc) ----
+  // created_at/updated_at of 0 are stamped with now. AlreadyExists (field "name") "a service
+  // named <name> already exists: <id>".
+  Status CreateService(const ServiceRecord& service);
+  // NotFound "service <id> not found".
+  Result<ServiceRecord> GetService(const std::string& id);
+  // All services, ordered by (created_at, id).
+  Result<std::vector<ServiceRecord>> ListServices();
+  // Replaces name, service_type, config, description and enabled; sets updated_at. NotFound;
+  // AlreadyExists (field "name").
+  Status UpdateService(const ServiceRecord& service);
+  // NotFound; FailedPrecondition "service <id> is bound to endpoints <ids>; unbind it first".
+  Status DeleteService(const std::string& id);
+  // Binds (or re-binds with a new pool_id). NotFound for a missing endpoint or service;
+  // AlreadyExists (field "pool_id") if the endpoint already uses pool_id for another service.
+  Status BindService(const ServiceBindingRecord& binding);
+  // NotFound "binding of service <s> to endpoint <e> not found".
+  Status UnbindService(const std::string& endpoint_id, const std::string& service_id);
+  // All bindings, or those of one endpoint / one service, ordered by (created_at, pool_id).
+  Result<std::vector<ServiceBindingRecord>> ListBindings();
+  Result<std::vector<ServiceBindingRecord>> ListBindingsOfEndpoint(const std::string& endpoint_id);
+  Result<std::vector<ServiceBindingRecord>> ListBindingsOfService(const std::string& service_id);
+
  private:
   Store(std::unique_ptr<internal::Database> db, std::function<int64_t()> now_ms);
 

@@ -748,5 +748,60 @@ TEST_F(StoreTest, RoutableEndpointsFollowTheEnableSwitchesOfCollectionAndDomain)
   EXPECT_EQ(RoutableIds(*store_).size(), 3u);
 }
 
+
+// ---- Services and bindings ----
+
+ServiceRecord Service(std::string id, std::string name) {
+  ServiceRecord s;
+  s.id = std::move(id);
+  s.name = std::move(name);
+  s.service_type = "redis";
+  s.config = R"({"host":"127.0.0.1","password":"p"})";
+  return s;
+}
+
+TEST_F(StoreTest, ServicesReadBackAndNamesAreUnique) {
+  ASSERT_TRUE(store_->CreateService(Service("s1", "cache")).ok());
+  Result<ServiceRecord> got = store_->GetService("s1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "cache");
+  EXPECT_EQ(got->config, R"({"host":"127.0.0.1","password":"p"})");
+  EXPECT_FALSE(got->enabled);
+  Status taken = store_->CreateService(Service("s2", "cache"));
+  EXPECT_EQ(taken.code(), base::Code::kAlreadyExists);
+  EXPECT_EQ(taken.field(), "name");
+  EXPECT_NE(taken.message().find("s1"), std::string::npos);
+  got->enabled = true;
+  got->config = "{}";
+  ASSERT_TRUE(store_->UpdateService(*got).ok());
+  EXPECT_TRUE(store_->GetService("s1")->enabled);
+  EXPECT_EQ(store_->ListServices()->size(), 1u);
+  EXPECT_EQ(store_->GetService("nope").status().code(), base::Code::kNotFound);
+}
+
+TEST_F(StoreTest, BoundServicesCannotBeDeletedAndBindingsGoWithTheirEndpoint) {
+  ASSERT_TRUE(store_->CreateEndpoint(Endpoint("*", "GET", "/a")).ok());
+  std::string endpoint = store_->ListEndpoints({})->front().id;
+  ASSERT_TRUE(store_->CreateService(Service("s1", "cache")).ok());
+  ASSERT_TRUE(store_->CreateService(Service("s2", "db")).ok());
+  ASSERT_TRUE(store_->BindService({endpoint, "s1", "main"}).ok());
+  Status same_name = store_->BindService({endpoint, "s2", "main"});
+  EXPECT_EQ(same_name.code(), base::Code::kAlreadyExists);
+  EXPECT_EQ(same_name.field(), "pool_id");
+  ASSERT_TRUE(store_->BindService({endpoint, "s1", "renamed"}).ok());  // re-bind: new pool_id
+  ASSERT_EQ(store_->ListBindingsOfEndpoint(endpoint)->size(), 1u);
+  EXPECT_EQ(store_->ListBindingsOfEndpoint(endpoint)->front().pool_id, "renamed");
+  EXPECT_EQ(store_->BindService({endpoint, "nope", "x"}).code(), base::Code::kNotFound);
+  EXPECT_EQ(store_->BindService({"nope", "s1", "x"}).code(), base::Code::kNotFound);
+
+  Status bound = store_->DeleteService("s1");
+  EXPECT_EQ(bound.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(bound.message().find(endpoint), std::string::npos);
+  ASSERT_TRUE(store_->DeleteEndpoint(endpoint).ok());
+  EXPECT_TRUE(store_->ListBindings()->empty());
+  EXPECT_TRUE(store_->DeleteService("s1").ok());
+  EXPECT_EQ(store_->UnbindService(endpoint, "s2").code(), base::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace edgegate::store

@@ -20,7 +20,8 @@ DOCUMENTED_ROUTES = [
     ("GET", "/api/endpoints/{id}/code"), ("PUT", "/api/endpoints/{id}/code"),
     ("POST", "/api/endpoints/{id}/compile"), ("POST", "/api/endpoints/{id}/start"),
     ("POST", "/api/endpoints/{id}/stop"), ("POST", "/api/endpoints/{id}/deploy"),
-    ("GET", "/api/endpoints/{id}/versions"),
+    ("GET", "/api/endpoints/{id}/versions"), ("GET", "/api/endpoints/{id}/logs"),
+    ("GET", "/metrics"),
     ("GET", "/api/domains"), ("POST", "/api/domains"), ("GET", "/api/domains/{id}"),
     ("PUT", "/api/domains/{id}"), ("DELETE", "/api/domains/{id}"),
     ("GET", "/api/domains/{id}/collections"),
@@ -31,6 +32,12 @@ DOCUMENTED_ROUTES = [
     ("GET", "/api/keys"), ("POST", "/api/keys"), ("GET", "/api/keys/{id}"),
     ("POST", "/api/keys/{id}/enable"), ("POST", "/api/keys/{id}/disable"),
     ("DELETE", "/api/keys/{id}"),
+    ("GET", "/api/services"), ("POST", "/api/services"), ("GET", "/api/service-types"),
+    ("GET", "/api/services/{id}"), ("PUT", "/api/services/{id}"),
+    ("DELETE", "/api/services/{id}"), ("POST", "/api/services/{id}/activate"),
+    ("POST", "/api/services/{id}/deactivate"), ("POST", "/api/services/{id}/test"),
+    ("GET", "/api/endpoints/{id}/services"), ("POST", "/api/endpoints/{id}/services"),
+    ("DELETE", "/api/endpoints/{id}/services/{service_id}"),
 ]
 
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"

@@ -1,0 +1,312 @@
+// Worker threads, inbox, transactions, reconnect backoff and figures of an actor.
+#include "services/actor.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace edgegate::services {
+
+namespace json = boost::json;
+
+struct Actor::Worker {
+  std::thread thread;
+  std::unique_ptr<Connection> connection;
+  int64_t tx = 0;  // the transaction this worker's connection is in (guarded by mu_)
+  uint64_t checked_epoch = 0;  // broken_epoch_ when this connection was last known good
+  Clock::time_point next_attempt{};
+  std::chrono::milliseconds backoff{0};
+  std::string last_connect_error;
+};
+
+Actor::Actor(const ServiceType& type, std::string service_name, json::object config,
+             ActorOptions options)
+    : type_(type), name_(std::move(service_name)), config_(std::move(config)), options_(options) {}
+
+Actor::~Actor() { Stop(); }
+
+void Actor::Start() {
+  std::lock_guard lock(mu_);
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  if (type_.inline_calls) {
+    // In-process backends connect at once; CallInline then reads the pointer without a lock.
+    auto conn = type_.connect(config_);
+    if (conn.ok()) {
+      inline_connection_ = std::move(conn).value();
+      open_.store(1);
+    } else {
+      std::lock_guard error_lock(error_mu_);
+      last_error_ = conn.status().message();
+    }
+    return;
+  }
+  int n = std::max(1, options_.pool_size);
+  for (int i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+  }
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->thread = std::thread([this, worker] { Run(*worker); });
+  }
+}
+
+Actor::Admission Actor::Submit(Message& message) {
+  message.enqueued = Clock::now();
+  {
+    std::lock_guard lock(mu_);
+    bool continues_tx = message.tx != 0 && tx_owner_.contains(message.tx);
+    if (stopping_ && !continues_tx) {
+      return Admission::kStopping;
+    }
+    if (inbox_.size() >= options_.inbox_capacity && !continues_tx) {
+      busy_.fetch_add(1, std::memory_order_relaxed);
+      return Admission::kBusy;
+    }
+    inbox_.push_back(std::move(message));
+  }
+  cv_.notify_all();
+  return Admission::kQueued;
+}
+
+base::Result<json::value> Actor::CallInline(std::string_view op, const json::array& args) {
+  Clock::time_point start = Clock::now();
+  if (inline_stopped_.load(std::memory_order_acquire)) {
+    return base::Unavailable("service " + name_ + " is stopping");
+  }
+  if (!inline_connection_) {
+    std::lock_guard lock(error_mu_);
+    return base::Unavailable("service " + name_ + " is unavailable: " + last_error_);
+  }
+  // Inline connections are thread-safe by contract (ServiceType::inline_calls).
+  base::Result<json::value> result = inline_connection_->Call(op, args);
+  Record(Clock::now() - start, !result.ok(), result.status());
+  return result;
+}
+
+base::Status Actor::Test() {
+  auto conn = type_.connect(config_);
+  if (!conn.ok()) {
+    return conn.status();
+  }
+  return conn.value()->Ping();
+}
+
+bool Actor::TakeRunnable(Worker& worker, Message* out) {
+  for (auto it = inbox_.begin(); it != inbox_.end(); ++it) {
+    bool runnable;
+    if (worker.tx != 0) {
+      runnable = it->tx == worker.tx;  // a connection inside a transaction serves only it
+    } else if (it->tx == 0) {
+      runnable = true;
+    } else {
+      runnable = !tx_owner_.contains(it->tx);  // unknown transaction: answered with an error
+    }
+    if (runnable) {
+      *out = std::move(*it);
+      inbox_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Actor::Run(Worker& worker) {
+  std::unique_lock lock(mu_);
+  while (true) {
+    Message message;
+    cv_.wait(lock, [&] { return stopping_ || TakeRunnable(worker, &message); });
+    if (!message.reply) {
+      // Woken for stopping with nothing to run. A worker inside a transaction waits for its
+      // commit or rollback until the transaction's last call could have timed out.
+      if (worker.tx != 0) {
+        bool got = cv_.wait_for(lock, options_.call_timeout,
+                                [&] { return TakeRunnable(worker, &message); });
+        if (!got) {
+          tx_owner_.erase(worker.tx);
+          worker.tx = 0;
+          --in_use_;
+          lock.unlock();
+          if (worker.connection) {
+            (void)worker.connection->Call("execute", json::array{"ROLLBACK"});
+          }
+          lock.lock();
+          continue;
+        }
+      } else if (!TakeRunnable(worker, &message)) {
+        break;
+      }
+    }
+    if (message.cancelled && message.cancelled->load(std::memory_order_acquire)) {
+      continue;
+    }
+    if (worker.tx == 0) {
+      ++in_use_;
+    }
+    lock.unlock();
+    base::Result<json::value> result =
+        Clock::now() > message.deadline
+            ? base::Result<json::value>(base::DeadlineExceeded(
+                  "service " + name_ + ": call timed out in the inbox"))
+            : Execute(worker, message);
+    Record(Clock::now() - message.enqueued, !result.ok(), result.status());
+    message.reply(std::move(result));
+    lock.lock();
+    if (worker.tx == 0) {
+      --in_use_;
+    }
+  }
+  lock.unlock();
+  if (worker.connection) {
+    worker.connection.reset();
+    open_.fetch_sub(1);
+  }
+}
+
+base::Status Actor::EnsureConnected(Worker& worker) {
+  uint64_t epoch = broken_epoch_.load(std::memory_order_acquire);
+  if (worker.connection && worker.checked_epoch != epoch) {
+    // Another connection of this pool broke since this one was last used: the backend may have
+    // restarted, so check this one with a round trip instead of failing a real call on it.
+    worker.checked_epoch = epoch;
+    if (!worker.connection->Ping().ok()) {
+      worker.connection.reset();
+      open_.fetch_sub(1);
+    }
+  }
+  if (worker.connection) {
+    return base::OkStatus();
+  }
+  Clock::time_point now = Clock::now();
+  if (now < worker.next_attempt) {
+    return base::Unavailable("service " + name_ + " is unavailable: " + worker.last_connect_error);
+  }
+  auto conn = type_.connect(config_);
+  if (!conn.ok()) {
+    worker.backoff = worker.backoff.count() == 0
+                         ? options_.reconnect_min
+                         : std::min(options_.reconnect_max, worker.backoff * 2);
+    worker.next_attempt = Clock::now() + worker.backoff;
+    worker.last_connect_error = conn.status().message();
+    return base::Unavailable("service " + name_ + " is unavailable: " + conn.status().message());
+  }
+  worker.backoff = std::chrono::milliseconds{0};
+  worker.checked_epoch = broken_epoch_.load(std::memory_order_acquire);
+  worker.connection = std::move(conn).value();
+  open_.fetch_add(1);
+  return base::OkStatus();
+}
+
+base::Result<json::value> Actor::Execute(Worker& worker, Message& message) {
+  bool is_begin = message.op == "begin";
+  bool ends_tx = message.op == "commit" || message.op == "rollback";
+  if (message.tx != 0 && worker.tx != message.tx) {
+    return base::InvalidArgument("transaction " + std::to_string(message.tx) +
+                                 " is not open on service " + name_);
+  }
+  if ((is_begin && message.tx != 0) || (ends_tx && message.tx == 0)) {
+    return base::InvalidArgument(message.op + ": " +
+                                 (is_begin ? "already in a transaction" : "no open transaction"));
+  }
+  if ((is_begin || ends_tx) && type_.kind != Kind::kDatabase) {
+    return base::InvalidArgument("service " + name_ + " has no transactions");
+  }
+  RETURN_IF_ERROR(EnsureConnected(worker));
+  base::Result<json::value> result =
+      is_begin  ? worker.connection->Call("execute", json::array{"BEGIN"})
+      : ends_tx ? worker.connection->Call("execute",
+                                          json::array{message.op == "commit" ? "COMMIT" : "ROLLBACK"})
+                : worker.connection->Call(message.op, message.args);
+  bool broken = !result.ok() && result.status().code() == base::Code::kUnavailable;
+  if (broken) {
+    worker.connection.reset();  // reconnect on the next call (immediately, then with backoff)
+    open_.fetch_sub(1);
+    broken_epoch_.fetch_add(1, std::memory_order_acq_rel);  // the others check theirs first
+  }
+  if (is_begin && result.ok()) {
+    std::lock_guard lock(mu_);
+    worker.tx = next_tx_++;
+    tx_owner_[worker.tx] = &worker;
+    return json::value(json::object{{"tx", worker.tx}});
+  }
+  if ((ends_tx || broken) && worker.tx != 0) {
+    std::lock_guard lock(mu_);
+    tx_owner_.erase(worker.tx);
+    worker.tx = 0;
+    // in_use_ is decremented by Run once the worker is out of the transaction
+  }
+  if (ends_tx && result.ok()) {
+    return json::value(nullptr);
+  }
+  return result;
+}
+
+void Actor::Record(Clock::duration latency, bool error, const base::Status& status) {
+  uint64_t us = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  latency_sum_.fetch_add(us, std::memory_order_relaxed);
+  size_t b = 0;
+  while (b < std::size(kLatencyBucketsUs) && us > kLatencyBucketsUs[b]) {
+    ++b;
+  }
+  buckets_[b].fetch_add(1, std::memory_order_relaxed);
+  if (error) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    if (status.code() != base::Code::kInvalidArgument) {
+      std::lock_guard lock(error_mu_);
+      last_error_ = status.message();
+    }
+  }
+}
+
+void Actor::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;  // a second Stop joins nothing and finds the inbox empty
+  }
+  inline_stopped_.store(true, std::memory_order_release);
+  cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) {
+      w->thread.join();
+    }
+  }
+  std::deque<Message> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(inbox_);
+    tx_owner_.clear();
+  }
+  for (Message& m : left) {
+    if (!(m.cancelled && m.cancelled->load())) {
+      m.reply(base::Unavailable("service " + name_ + " stopped"));
+    }
+  }
+  open_.store(0);  // the inline connection lives until the actor is destroyed: callers may hold it
+}
+
+ActorStats Actor::Stats() const {
+  ActorStats s;
+  s.calls = calls_.load(std::memory_order_relaxed);
+  s.errors = errors_.load(std::memory_order_relaxed);
+  s.timeouts = timeouts_.load(std::memory_order_relaxed);
+  s.busy = busy_.load(std::memory_order_relaxed);
+  s.latency_us_sum = latency_sum_.load(std::memory_order_relaxed);
+  for (const auto& b : buckets_) {
+    s.latency_buckets.push_back(b.load(std::memory_order_relaxed));
+  }
+  s.connections_open = open_.load();
+  {
+    std::lock_guard lock(mu_);
+    s.inbox_depth = inbox_.size();
+    s.connections_in_use = in_use_;
+    s.open_transactions = static_cast<int64_t>(tx_owner_.size());
+  }
+  std::lock_guard lock(error_mu_);
+  s.last_error = last_error_;
+  return s;
+}
+
+}  // namespace edgegate::services

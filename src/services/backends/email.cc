@@ -1,0 +1,221 @@
+// The SMTP email backend: `send` renders the message with mime.h and hands it to libcurl's SMTP
+// client (smtp:// with optional STARTTLS, or smtps://), with the envelope recipients to + cc +
+// bcc. One libcurl handle per connection keeps the SMTP session alive between messages.
+//
+// curl_util's Perform() is not used for the transfer itself: it reports a failure as a Status
+// only, while SMTP needs the CURLcode and the server's reply line to tell a rejected message
+// (BackendError "550 mailbox unavailable") from a dead or refusing server (Unavailable).
+#include <algorithm>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/backends/backends.h"
+#include "services/backends/curl_util.h"
+#include "services/backends/mime.h"
+
+namespace edgegate::services::backends {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kType = "email";
+
+constexpr ConfigKey kKeys[] = {
+    {.name = "host", .type = KeyType::kString, .required = true},
+    {.name = "port", .type = KeyType::kInt, .min = 1, .max = 65535},
+    {.name = "username", .type = KeyType::kString},
+    {.name = "password", .type = KeyType::kString, .secret = true},
+    {.name = "encryption", .type = KeyType::kString, .choices = "none|starttls|tls"},
+    {.name = "from_address", .type = KeyType::kString, .required = true},
+    {.name = "from_name", .type = KeyType::kString},
+};
+
+struct Options {
+  std::string url;  // smtp://host:port or smtps://host:port
+  bool starttls = false;
+  std::string username, password;
+  int64_t timeout_ms = 5000;
+};
+
+// What one SMTP exchange left behind.
+struct Exchange {
+  CURLcode code = CURLE_OK;
+  std::string error;                 // libcurl's error buffer
+  std::vector<std::string> replies;  // the server's reply lines, in order
+  std::string body;                  // the reply to a custom command (NOOP)
+};
+
+size_t OnReply(char* data, size_t size, size_t count, void* user) {
+  std::string line(data, size * count);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+    line.pop_back();
+  }
+  static_cast<Exchange*>(user)->replies.push_back(std::move(line));
+  return size * count;
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<Exchange*>(user)->body.append(data, size * count);
+  return size * count;
+}
+
+size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
+  auto* rest = static_cast<std::string_view*>(user);
+  size_t n = std::min(size * count, rest->size());
+  std::copy_n(rest->data(), n, buffer);
+  rest->remove_prefix(n);
+  return n;
+}
+
+// The last 4xx/5xx reply line ("550 No such user"), or empty.
+std::string_view LastRejection(const Exchange& x) {
+  for (auto it = x.replies.rbegin(); it != x.replies.rend(); ++it) {
+    if (it->size() >= 3 && ((*it)[0] == '4' || (*it)[0] == '5')) {
+      return *it;
+    }
+  }
+  return {};
+}
+
+// Maps a failed exchange: a login refused or a server that will not talk (421, a bad greeting)
+// is Unavailable; a command the server rejected on a healthy session is BackendError; transport
+// failures are classified by curl::CurlError. Every message carries the server's reply.
+base::Status ExchangeError(const Exchange& x) {
+  std::string_view rejection = LastRejection(x);
+  std::string detail = x.error.empty() ? curl_easy_strerror(x.code) : x.error;
+  if (!rejection.empty()) {
+    detail += ": " + std::string(rejection);
+  }
+  std::string message = std::string(kType) + ": " + detail;
+  bool rejected = !rejection.empty() && !rejection.starts_with("421");
+  if (x.code == CURLE_LOGIN_DENIED || x.code == CURLE_USE_SSL_FAILED) {
+    return base::Unavailable(std::move(message));
+  }
+  if (rejected && (x.code == CURLE_SEND_ERROR || x.code == CURLE_WEIRD_SERVER_REPLY ||
+                   x.code == CURLE_UPLOAD_FAILED)) {
+    bool greeting = x.replies.size() == 1;  // refused before EHLO: the server will not serve us
+    return greeting ? base::Unavailable(std::move(message))
+                    : base::BackendError(std::move(message));
+  }
+  return curl::CurlError(x.code, kType, detail);
+}
+
+// Thread-compatible: one actor thread at a time.
+class EmailConnection final : public Connection {
+ public:
+  EmailConnection(curl::Easy easy, Options options, mime::Sender sender)
+      : easy_(std::move(easy)), options_(std::move(options)), sender_(std::move(sender)) {}
+
+  base::Result<json::value> Call(std::string_view op, const json::array& args) override {
+    if (op != "send") {
+      return base::InvalidArgument("unknown email operation '" + std::string(op) + "'");
+    }
+    ASSIGN_OR_RETURN(mime::SendRequest request, mime::ParseSend(args));
+    mime::Message message = mime::Build(request, sender_, std::time(nullptr));
+    curl::HeaderList recipients;
+    for (const std::string& r : message.recipients) {
+      recipients.Add("<" + r + ">");
+    }
+    std::string_view rest = message.data;
+    CURL* h = Prepare();
+    std::string from = "<" + message.from + ">";
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.get());
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
+    curl_easy_setopt(h, CURLOPT_READDATA, &rest);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(rest.size()));
+    Exchange x = Run(h);
+    if (x.code != CURLE_OK) {
+      return ExchangeError(x);
+    }
+    return mime::SendResult(message);
+  }
+
+  // Greeting, EHLO, STARTTLS and AUTH as configured, then NOOP: the whole session setup a send
+  // would need, without a message.
+  base::Status Ping() override {
+    CURL* h = Prepare();
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "NOOP");
+    Exchange x = Run(h);
+    if (x.code != CURLE_OK) {
+      base::Status error = ExchangeError(x);
+      return base::Unavailable(error.message());  // a refused NOOP is no healthy server either
+    }
+    return base::OkStatus();
+  }
+
+ private:
+  // Resets the handle (keeping its live session) and sets the options every request shares.
+  CURL* Prepare() {
+    easy_.Reset();
+    CURL* h = easy_.get();
+    curl_easy_setopt(h, CURLOPT_URL, options_.url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+    if (options_.starttls) {
+      curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    }
+    if (!options_.username.empty()) {
+      curl_easy_setopt(h, CURLOPT_USERNAME, options_.username.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
+    }
+    return h;
+  }
+
+  static Exchange Run(CURL* h) {
+    Exchange x;
+    char error[CURL_ERROR_SIZE] = {};
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnReply);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    x.code = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `error` dies with this frame
+    x.error = error;
+    return x;
+  }
+
+  curl::Easy easy_;
+  const Options options_;
+  const mime::Sender sender_;
+};
+
+base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
+  mime::Sender sender{ConfigString(config, "from_address"), ConfigString(config, "from_name")};
+  RETURN_IF_ERROR(mime::CheckSender(sender));
+  std::string encryption = ConfigString(config, "encryption", "none");
+  int64_t default_port = encryption == "tls" ? 465 : encryption == "starttls" ? 587 : 25;
+  std::string host = ConfigString(config, "host");
+  if (host.empty() || host.find_first_of("/@?#%\\ \t\r\n") != std::string::npos) {
+    return base::FieldError("config.host", "config.host must be a host name or an IP address");
+  }
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    host = "[" + host + "]";  // an IPv6 literal
+  }
+  Options options;
+  options.url = (encryption == "tls" ? "smtps://" : "smtp://") + host + ":" +
+                std::to_string(ConfigInt(config, "port", default_port));
+  options.starttls = encryption == "starttls";
+  options.username = ConfigString(config, "username");
+  options.password = ConfigString(config, "password");
+  options.timeout_ms = ConfigInt(config, "timeout_ms", 5000);
+  ASSIGN_OR_RETURN(curl::Easy easy, curl::Easy::Create(kType));
+  auto connection =
+      std::make_unique<EmailConnection>(std::move(easy), std::move(options), std::move(sender));
+  RETURN_IF_ERROR(connection->Ping());  // wrong host or credentials fail here, with the reason
+  return std::unique_ptr<Connection>(std::move(connection));
+}
+
+}  // namespace
+
+const ServiceType& EmailType() {
+  static const ServiceType type{"email", Kind::kEmail, kKeys, &Connect, false, 2};
+  return type;
+}
+
+}  // namespace edgegate::services::backends

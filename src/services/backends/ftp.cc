@@ -1,0 +1,513 @@
+// The ftp backend: FTP, FTPS (explicit TLS: AUTH TLS on the control connection) and SFTP
+// (libssh2 inside libcurl, password or private key), all through one libcurl handle per
+// connection so the control / SSH session stays open between calls.
+//
+// Paths are relative to the config's base_path and checked with CheckRelativeKey before anything
+// reaches the server; every segment is percent-encoded into the URL, so names with spaces, '#',
+// '?' or non-ASCII bytes stay names. base_path itself is relative to the login (home) directory
+// unless it starts with '/'.
+//
+// Listings: an FTP server that speaks MLSD (RFC 3659: machine-readable facts "type=file;size=…")
+// is asked with MLSD; one that does not (vsftpd) answers 500/502 once, and from then on LIST is
+// used. LIST output, like libcurl's SFTP listing, is the Unix `ls -l` long format, parsed by
+// fields (ParseLsLine). NLST plus one SIZE per name was the alternative; it costs a round trip
+// per entry and still cannot tell a directory from a file the server refuses to size.
+//
+// Uploads go straight to the target name (no temporary name + rename): a failed put can leave a
+// partial file. SFTP host keys are not checked (libcurl without CURLOPT_SSH_KNOWNHOSTS).
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/backends/backends.h"
+#include "services/backends/curl_util.h"
+
+namespace edgegate::services::backends {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kType = "ftp";
+constexpr size_t kMaxFileBytes = size_t{256} << 20;  // a bigger `get` fails, not the gateway
+
+constexpr ConfigKey kKeys[] = {
+    {.name = "host", .type = KeyType::kString, .required = true},
+    {.name = "port", .type = KeyType::kInt, .min = 1, .max = 65535},
+    {.name = "username", .type = KeyType::kString},
+    {.name = "password", .type = KeyType::kString, .secret = true},
+    {.name = "protocol", .type = KeyType::kString, .choices = "ftp|ftps|sftp"},
+    {.name = "base_path", .type = KeyType::kString},
+    {.name = "timeout_seconds", .type = KeyType::kInt, .min = 1, .max = 600},
+    {.name = "private_key_path", .type = KeyType::kString},
+    {.name = "passive", .type = KeyType::kBool},
+    {.name = "verify_tls", .type = KeyType::kBool},
+};
+
+struct Options {
+  bool sftp = false;
+  bool tls = false;  // ftps: AUTH TLS required
+  bool verify_tls = true;
+  bool passive = true;
+  std::string root;  // URL of base_path, ending in '/': "ftp://h:21/a/b/", "sftp://h:22/~/"
+  // base_path as DELE / rm want it: "", "a/b/" or "/abs/". Relative paths are relative to the
+  // login directory: SFTP has no current directory, FTP gets the entry path prepended.
+  std::string quote_root;
+  std::string username, password, private_key;
+  int64_t timeout_ms = 5000;
+};
+
+// What one transfer left behind.
+struct Exchange {
+  CURLcode code = CURLE_OK;
+  std::string error;                 // libcurl's error buffer
+  std::vector<std::string> replies;  // FTP reply lines (SFTP has none)
+  std::string body;
+  bool too_large = false;
+};
+
+size_t OnReply(char* data, size_t size, size_t count, void* user) {
+  std::string line(data, size * count);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+    line.pop_back();
+  }
+  static_cast<Exchange*>(user)->replies.push_back(std::move(line));
+  return size * count;
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* x = static_cast<Exchange*>(user);
+  if (x->body.size() + size * count > kMaxFileBytes) {
+    x->too_large = true;
+    return 0;
+  }
+  x->body.append(data, size * count);
+  return size * count;
+}
+
+size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
+  auto* rest = static_cast<std::string_view*>(user);
+  size_t n = std::min(size * count, rest->size());
+  std::copy_n(rest->data(), n, buffer);
+  rest->remove_prefix(n);
+  return n;
+}
+
+// The last FTP reply with a 4xx/5xx code, or empty.
+std::string_view LastRejection(const Exchange& x) {
+  for (auto it = x.replies.rbegin(); it != x.replies.rend(); ++it) {
+    if (it->size() >= 4 && ((*it)[0] == '4' || (*it)[0] == '5') && (*it)[3] == ' ') {
+      return *it;
+    }
+  }
+  return {};
+}
+
+// The Status of a failed exchange, with libcurl's reason and the server's last rejection;
+// classified by curl::CurlError (login denied, unreachable → Unavailable; else BackendError).
+base::Status ExchangeError(const Exchange& x) {
+  if (x.too_large) {
+    return base::BackendError("ftp: the file is larger than " + std::to_string(kMaxFileBytes) +
+                              " bytes");
+  }
+  std::string detail = x.error.empty() ? curl_easy_strerror(x.code) : x.error;
+  if (std::string_view rejection = LastRejection(x); !rejection.empty()) {
+    detail += " (" + std::string(rejection) + ")";
+  }
+  return curl::CurlError(x.code, kType, detail);
+}
+
+// "a b/ü" → "a%20b/%C3%BC": each segment escaped, the slashes kept.
+std::string EncodePath(CURL* h, std::string_view path) {
+  std::string out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = std::min(path.find('/', start), path.size());
+    if (slash > start) {  // (a length of 0 would make curl_easy_escape call strlen)
+      char* escaped = curl_easy_escape(h, path.data() + start, static_cast<int>(slash - start));
+      out += escaped != nullptr ? escaped : "";
+      curl_free(escaped);
+    }
+    if (slash < path.size()) {
+      out += '/';
+    }
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool IsMonth(std::string_view s) {
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  return std::find(std::begin(kMonths), std::end(kMonths), s) != std::end(kMonths);
+}
+
+std::optional<int64_t> ParseSize(std::string_view s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() ? std::optional(v) : std::nullopt;
+}
+
+json::object Entry(std::string_view name, int64_t size, bool dir) {
+  return json::object{{"name", name}, {"size", dir ? 0 : size}, {"type", dir ? "dir" : "file"}};
+}
+
+// "type=file;size=100;modify=20261126144000; name" (RFC 3659 §7).
+std::optional<json::object> ParseMlsdLine(std::string_view line) {
+  size_t space = line.find(' ');
+  if (space == line.npos || space + 1 >= line.size()) {
+    return std::nullopt;
+  }
+  std::string_view facts = line.substr(0, space);
+  std::string type;
+  int64_t size = 0;
+  while (!facts.empty()) {
+    size_t semi = std::min(facts.find(';'), facts.size());
+    std::string_view fact = facts.substr(0, semi);
+    size_t eq = fact.find('=');
+    std::string key(fact.substr(0, eq));
+    std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+    std::string_view value = eq == fact.npos ? "" : fact.substr(eq + 1);
+    if (key == "type") {
+      type = value;
+      std::transform(type.begin(), type.end(), type.begin(), ::tolower);
+    } else if (key == "size") {
+      size = ParseSize(value).value_or(0);
+    }
+    facts.remove_prefix(std::min(semi + 1, facts.size()));
+  }
+  if (type != "file" && type != "dir" && !type.starts_with("os.unix=sl")) {
+    return std::nullopt;  // cdir, pdir: the directory itself and its parent
+  }
+  return Entry(line.substr(space + 1), size, type == "dir");
+}
+
+// "-rw-r--r--    1 egftp    egftp         100 Nov 26 14:40 bÃ¤r.dat": the size is the number
+// before the month, the name everything after the time-or-year field (spaces kept). The group
+// column is optional, as some servers leave it out.
+std::optional<json::object> ParseLsLine(std::string_view line) {
+  std::vector<std::pair<size_t, size_t>> fields;  // [start, end) of the first tokens
+  size_t i = 0;
+  while (i < line.size() && fields.size() < 9) {
+    while (i < line.size() && line[i] == ' ') {
+      ++i;
+    }
+    size_t start = i;
+    while (i < line.size() && line[i] != ' ') {
+      ++i;
+    }
+    if (start < i) {
+      fields.emplace_back(start, i);
+    }
+  }
+  auto token = [&](size_t k) {
+    return line.substr(fields[k].first, fields[k].second - fields[k].first);
+  };
+  for (size_t m = 3; m + 2 < fields.size(); ++m) {
+    std::optional<int64_t> size = ParseSize(token(m - 1));
+    if (!IsMonth(token(m)) || !size) {
+      continue;
+    }
+    size_t name_start = fields[m + 2].second + 1;
+    if (name_start >= line.size()) {
+      return std::nullopt;
+    }
+    std::string_view name = line.substr(name_start);
+    char kind = line[0];
+    if (kind == 'l') {
+      name = name.substr(0, name.find(" -> "));
+    }
+    if (name == "." || name == "..") {
+      return std::nullopt;
+    }
+    return Entry(name, *size, kind == 'd');
+  }
+  return std::nullopt;  // "total 8" and anything unrecognised
+}
+
+// One listing line as {"name", "size", "type"}; nullopt for ".", "..", "total N" and lines of
+// another shape. Symbolic links are listed as files, by their own name.
+std::optional<json::object> ParseListingLine(std::string_view line, bool mlsd) {
+  if (line.ends_with('\r')) {
+    line.remove_suffix(1);
+  }
+  return mlsd ? ParseMlsdLine(line) : ParseLsLine(line);
+}
+
+// Thread-compatible: one actor thread at a time.
+class FtpConnection final : public Connection {
+ public:
+  FtpConnection(curl::Easy easy, Options options)
+      : easy_(std::move(easy)), options_(std::move(options)) {}
+
+  base::Result<json::value> Call(std::string_view op, const json::array& args) override {
+    if (op == "list") {
+      std::string_view path;
+      if (!args.empty() && !args[0].is_null()) {
+        ASSIGN_OR_RETURN(path, StringArg(args, 0, op, "path"));
+      }
+      if (!path.empty()) {
+        RETURN_IF_ERROR(CheckRelativeKey(path, "path"));
+      }
+      return List(path);
+    }
+    ASSIGN_OR_RETURN(std::string_view path, StringArg(args, 0, op, "path"));
+    RETURN_IF_ERROR(CheckRelativeKey(path, "path"));
+    if (path.back() == '/') {
+      return base::InvalidArgument(std::string(op) + ": path '" + std::string(path) +
+                                   "' names a directory");
+    }
+    if (op == "get") {
+      return Get(path);
+    }
+    if (op == "put") {
+      ASSIGN_OR_RETURN(std::string_view bytes, StringArg(args, 1, op, "bytes"));
+      return Put(path, bytes);
+    }
+    if (op == "del") {
+      return Delete(path);
+    }
+    return base::InvalidArgument("unknown ftp operation '" + std::string(op) + "'");
+  }
+
+  // Logs in and lists base_path (a base_path that does not exist yet lists as empty).
+  base::Status Ping() override {
+    base::Result<json::value> listing = List("");
+    if (!listing.ok()) {
+      return base::Unavailable(listing.status().message());
+    }
+    return base::OkStatus();
+  }
+
+ private:
+  base::Result<json::value> Get(std::string_view path) {
+    CURL* h = Prepare(options_.root + EncodePath(easy_.get(), path));
+    Exchange x = Run(h);
+    if (x.code == CURLE_REMOTE_FILE_NOT_FOUND || IsMissingDirectory(x)) {
+      return json::value(nullptr);
+    }
+    if (x.code != CURLE_OK) {
+      return ExchangeError(x);
+    }
+    return json::value(json::string(std::move(x.body)));
+  }
+
+  base::Result<json::value> Put(std::string_view path, std::string_view bytes) {
+    CURL* h = Prepare(options_.root + EncodePath(easy_.get(), path));
+    curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS,
+                     static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
+    curl_easy_setopt(h, CURLOPT_READDATA, &bytes);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(bytes.size()));
+    Exchange x = Run(h);
+    if (x.code != CURLE_OK) {
+      return ExchangeError(x);
+    }
+    return json::value(nullptr);
+  }
+
+  // DELE (FTP) or rm (SFTP) as a quote command on a transfer-less request. An absent file is a
+  // BackendError carrying the server's reason: FTP's 550 cannot tell "absent" from "forbidden".
+  base::Result<json::value> Delete(std::string_view path) {
+    std::string target = options_.quote_root + std::string(path);
+    if (!options_.sftp && !target.starts_with('/') && !entry_path_.empty()) {
+      // Quote commands run before libcurl's CWDs, in whatever directory the previous request
+      // of this session left: only an absolute path is safe.
+      target = entry_path_ + (entry_path_.ends_with('/') ? "" : "/") + target;
+    }
+    std::string command = options_.sftp ? "rm " + QuoteSftp(target) : "DELE " + target;
+    curl::HeaderList quote;
+    quote.Add(command);
+    CURL* h = Prepare(options_.root);
+    curl_easy_setopt(h, CURLOPT_QUOTE, quote.get());
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    Exchange x = Run(h);
+    if (x.code != CURLE_OK) {
+      return ExchangeError(x);
+    }
+    return json::value(nullptr);
+  }
+
+  base::Result<json::value> List(std::string_view path) {
+    std::string url = options_.root + EncodePath(easy_.get(), path);
+    if (!url.ends_with('/')) {
+      url += '/';
+    }
+    bool mlsd = !options_.sftp && mlsd_supported_;
+    CURL* h = Prepare(url);
+    if (mlsd) {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "MLSD");
+    }
+    Exchange x = Run(h);
+    std::string_view rejection = LastRejection(x);
+    if (mlsd && x.code != CURLE_OK &&
+        (rejection.starts_with("500") || rejection.starts_with("502"))) {
+      mlsd_supported_ = false;  // the server does not know MLSD: LIST from now on
+      return List(path);
+    }
+    if (IsMissingDirectory(x) || x.code == CURLE_REMOTE_FILE_NOT_FOUND) {
+      return json::value(json::array());
+    }
+    if (x.code != CURLE_OK) {
+      return ExchangeError(x);
+    }
+    json::array entries;
+    size_t start = 0;
+    while (start < x.body.size()) {
+      size_t end = std::min(x.body.find('\n', start), x.body.size());
+      std::string_view line(x.body.data() + start, end - start);
+      if (auto entry = ParseListingLine(line, mlsd)) {
+        entries.push_back(std::move(*entry));
+      }
+      start = end + 1;
+    }
+    std::sort(entries.begin(), entries.end(), [](const json::value& a, const json::value& b) {
+      return a.at("name").as_string() < b.at("name").as_string();
+    });
+    return json::value(std::move(entries));
+  }
+
+  // FTP: a CWD into a directory that is not there (libcurl reports "access denied" to it).
+  static bool IsMissingDirectory(const Exchange& x) {
+    return x.code == CURLE_REMOTE_ACCESS_DENIED && LastRejection(x).starts_with("550");
+  }
+
+  // "…" with '"' and '\' escaped: libcurl's SFTP quote commands take quoted paths.
+  static std::string QuoteSftp(std::string_view path) {
+    std::string out = "\"";
+    for (char c : path) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+      }
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  // Resets the handle (its session stays open) and sets what every request shares.
+  CURL* Prepare(const std::string& url) {
+    easy_.Reset();
+    CURL* h = easy_.get();
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+    curl_easy_setopt(h, CURLOPT_ACCEPTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+    curl_easy_setopt(h, CURLOPT_USERNAME, options_.username.c_str());
+    curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
+    if (options_.sftp) {
+      long auth = options_.private_key.empty() ? CURLSSH_AUTH_PASSWORD
+                                               : CURLSSH_AUTH_PUBLICKEY | CURLSSH_AUTH_PASSWORD;
+      curl_easy_setopt(h, CURLOPT_SSH_AUTH_TYPES, auth);
+      if (!options_.private_key.empty()) {
+        std::string pub = options_.private_key + ".pub";
+        curl_easy_setopt(h, CURLOPT_SSH_PRIVATE_KEYFILE, options_.private_key.c_str());
+        curl_easy_setopt(h, CURLOPT_SSH_PUBLIC_KEYFILE,
+                         std::filesystem::exists(pub) ? pub.c_str() : "");
+      }
+      return h;
+    }
+    if (options_.tls) {
+      curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    }
+    if (!options_.passive) {
+      curl_easy_setopt(h, CURLOPT_FTPPORT, "-");
+    }
+    return h;
+  }
+
+  Exchange Run(CURL* h) {
+    Exchange x;
+    char error[CURL_ERROR_SIZE] = {};
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnReply);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    x.code = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `error` dies with this frame
+    x.error = error;
+    char* entry = nullptr;
+    if (!options_.sftp && curl_easy_getinfo(h, CURLINFO_FTP_ENTRY_PATH, &entry) == CURLE_OK &&
+        entry != nullptr) {
+      entry_path_ = entry;
+    }
+    return x;
+  }
+
+  curl::Easy easy_;
+  const Options options_;
+  std::string entry_path_;      // FTP: the login directory (PWD), once known
+  bool mlsd_supported_ = true;  // until the server says otherwise
+};
+
+// base_path into the URL root and the quote-command root.
+base::Status SetRoot(CURL* h, std::string base, std::string host, int64_t port, Options& o) {
+  for (char c : base) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\') {
+      return base::FieldError("config.base_path", "config.base_path contains a control character");
+    }
+  }
+  bool absolute = base.starts_with('/');
+  while (base.starts_with('/')) {
+    base.erase(0, 1);
+  }
+  while (base.ends_with('/')) {
+    base.pop_back();
+  }
+  std::string encoded = base.empty() ? "" : EncodePath(h, base) + "/";
+  std::string scheme = o.sftp ? "sftp://" : "ftp://";
+  std::string authority = scheme + host + ":" + std::to_string(port) + "/";
+  if (o.sftp) {
+    o.root = authority + (absolute ? "" : "~/") + encoded;
+    o.quote_root = (absolute ? "/" : "") + (base.empty() ? "" : base + "/");
+  } else {
+    o.root = authority + (absolute ? "%2F" : "") + encoded;  // "%2F": CWD / first
+    o.quote_root = (absolute ? "/" : "") + (base.empty() ? "" : base + "/");
+  }
+  return base::OkStatus();
+}
+
+base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
+  std::string protocol = ConfigString(config, "protocol", "ftp");
+  std::string host = ConfigString(config, "host");
+  if (host.empty() || host.find_first_of("/@?#%\\ \t\r\n") != std::string::npos) {
+    return base::FieldError("config.host", "config.host must be a host name or an IP address");
+  }
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    host = "[" + host + "]";  // an IPv6 literal
+  }
+  Options o;
+  o.sftp = protocol == "sftp";
+  o.tls = protocol == "ftps";
+  o.verify_tls = ConfigBool(config, "verify_tls", true);
+  o.passive = ConfigBool(config, "passive", true);
+  o.username = ConfigString(config, "username", o.sftp ? "" : "anonymous");
+  o.password = ConfigString(config, "password");
+  o.private_key = ConfigString(config, "private_key_path");
+  o.timeout_ms = config.contains("timeout_seconds") && !config.at("timeout_seconds").is_null()
+                     ? ConfigInt(config, "timeout_seconds", 5) * 1000
+                     : ConfigInt(config, "timeout_ms", 5000);
+  ASSIGN_OR_RETURN(curl::Easy easy, curl::Easy::Create(kType));
+  RETURN_IF_ERROR(SetRoot(easy.get(), ConfigString(config, "base_path"), host,
+                          ConfigInt(config, "port", o.sftp ? 22 : 21), o));
+  auto connection = std::make_unique<FtpConnection>(std::move(easy), std::move(o));
+  RETURN_IF_ERROR(connection->Ping());  // wrong host or credentials fail here, with the reason
+  return std::unique_ptr<Connection>(std::move(connection));
+}
+
+}  // namespace
+
+const ServiceType& FtpType() {
+  static const ServiceType type{"ftp", Kind::kFtp, kKeys, &Connect, false, 2};
+  return type;
+}
+
+}  // namespace edgegate::services::backends

@@ -1,0 +1,163 @@
+// The embedded cache: an in-process LRU with TTL, sharded by key hash so that loops calling it
+// at the same time rarely share a lock. Its calls never block, so the actor runs them on the
+// caller's thread (ServiceType::inline_calls) instead of handing them to a worker thread.
+#include <charconv>
+#include <chrono>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "services/backends/backends.h"
+
+namespace edgegate::services::backends {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr ConfigKey kKeys[] = {
+    {.name = "max_entries", .type = KeyType::kInt, .min = 1, .max = 100'000'000},
+    {.name = "max_memory_mb", .type = KeyType::kInt, .min = 1, .max = 1'000'000},
+};
+
+constexpr size_t kShards = 16;
+
+class MemoryCache final : public Connection {
+ public:
+  MemoryCache(size_t max_entries, size_t max_bytes)
+      : max_entries_(std::max<size_t>(1, max_entries / kShards)),
+        max_bytes_(std::max<size_t>(1, max_bytes / kShards)) {}
+
+  base::Result<json::value> Call(std::string_view op, const json::array& args) override {
+    ASSIGN_OR_RETURN(std::string_view key, StringArg(args, 0, op, "key"));
+    Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+    std::lock_guard lock(shard.mu);
+    Clock::time_point now = Clock::now();
+    Entry* e = Find(shard, key, now);
+    if (op == "get") {
+      return e ? json::value(json::string(e->value)) : json::value(nullptr);
+    }
+    if (op == "exists") {
+      return json::value(e != nullptr);
+    }
+    if (op == "del") {
+      if (e) {
+        Erase(shard, key);
+      }
+      return json::value(e != nullptr);
+    }
+    if (op == "set") {
+      ASSIGN_OR_RETURN(std::string_view value, StringArg(args, 1, op, "value"));
+      ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 2, op, "ttl_seconds", 0));
+      if (ttl < 0) {
+        return base::InvalidArgument("set: ttl_seconds must not be negative");
+      }
+      Put(shard, key, std::string(value), ttl, now);
+      return json::value(nullptr);
+    }
+    if (op == "incr") {
+      ASSIGN_OR_RETURN(int64_t by, IntArg(args, 1, op, "by", 1));
+      int64_t current = 0;
+      if (e) {
+        auto [ptr, ec] = std::from_chars(e->value.data(), e->value.data() + e->value.size(), current);
+        if (ec != std::errc() || ptr != e->value.data() + e->value.size()) {
+          return base::BackendError("incr: the value of '" + std::string(key) +
+                                    "' is not an integer");
+        }
+      }
+      if ((by > 0 && current > INT64_MAX - by) || (by < 0 && current < INT64_MIN - by)) {
+        return base::BackendError("incr: overflow");
+      }
+      current += by;
+      if (e) {
+        shard.bytes += std::to_string(current).size() - e->value.size();
+        e->value = std::to_string(current);
+        Touch(shard, *e);
+      } else {
+        Put(shard, key, std::to_string(current), 0, now);
+      }
+      return json::value(current);
+    }
+    if (op == "expire") {
+      ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 1, op, "ttl_seconds"));
+      if (e) {
+        e->expires = ttl > 0 ? now + std::chrono::seconds(ttl) : Clock::time_point::max();
+      }
+      return json::value(e != nullptr);
+    }
+    return base::InvalidArgument("unknown cache operation '" + std::string(op) + "'");
+  }
+
+  base::Status Ping() override { return base::OkStatus(); }
+
+ private:
+  struct Entry {
+    std::string value;
+    Clock::time_point expires;
+    std::list<std::string>::iterator lru;  // position in the shard's LRU list (front = newest)
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> map;
+    std::list<std::string> lru;
+    size_t bytes = 0;
+  };
+
+  Entry* Find(Shard& shard, std::string_view key, Clock::time_point now) {
+    auto it = shard.map.find(std::string(key));
+    if (it == shard.map.end()) {
+      return nullptr;
+    }
+    if (it->second.expires <= now) {
+      Erase(shard, key);
+      return nullptr;
+    }
+    Touch(shard, it->second);
+    return &it->second;
+  }
+
+  void Touch(Shard& shard, Entry& e) { shard.lru.splice(shard.lru.begin(), shard.lru, e.lru); }
+
+  void Erase(Shard& shard, std::string_view key) {
+    auto it = shard.map.find(std::string(key));
+    shard.bytes -= it->first.size() + it->second.value.size();
+    shard.lru.erase(it->second.lru);
+    shard.map.erase(it);
+  }
+
+  void Put(Shard& shard, std::string_view key, std::string value, int64_t ttl,
+           Clock::time_point now) {
+    if (shard.map.contains(std::string(key))) {
+      Erase(shard, key);
+    }
+    shard.lru.emplace_front(key);
+    shard.bytes += key.size() + value.size();
+    Entry e{std::move(value),
+            ttl > 0 ? now + std::chrono::seconds(ttl) : Clock::time_point::max(),
+            shard.lru.begin()};
+    shard.map.emplace(std::string(key), std::move(e));
+    while ((shard.map.size() > max_entries_ || shard.bytes > max_bytes_) && shard.map.size() > 1) {
+      Erase(shard, shard.lru.back());  // least recently used
+    }
+  }
+
+  const size_t max_entries_;
+  const size_t max_bytes_;
+  Shard shards_[kShards];
+};
+
+}  // namespace
+
+const ServiceType& MemoryType() {
+  static const ServiceType type{
+      "memory", Kind::kCache, kKeys,
+      [](const json::object& config) -> base::Result<std::unique_ptr<Connection>> {
+        return std::unique_ptr<Connection>(std::make_unique<MemoryCache>(
+            ConfigInt(config, "max_entries", 100'000),
+            ConfigInt(config, "max_memory_mb", 64) * 1024 * 1024));
+      },
+      /*inline_calls=*/true, /*default_pool_size=*/1};
+  return type;
+}
+
+}  // namespace edgegate::services::backends

@@ -1,0 +1,307 @@
+// The type list and config validation.
+#include "services/catalog.h"
+
+#include <array>
+
+#include "base/strings.h"
+#include "services/backends/backends.h"
+
+namespace edgegate::services {
+namespace json = boost::json;
+namespace {
+
+// Keys every service accepts.
+constexpr ConfigKey kCommonKeys[] = {
+    {.name = "pool_size", .type = KeyType::kInt, .min = 1, .max = 64},
+    {.name = "timeout_ms", .type = KeyType::kInt, .min = 1, .max = 600000},
+    {.name = "queue_size", .type = KeyType::kInt, .min = 1, .max = 100000},
+};
+
+// Each backend adds its line here (definitions in services/backends/*.cc).
+const ServiceType* const kTypes[] = {
+    &backends::SqliteType(),
+    &backends::MemoryType(),
+    &backends::FilesType(),
+    &backends::OutboxType(),
+    &backends::PostgresType(),
+    &backends::MysqlType(),
+    &backends::RedisType(),
+    &backends::MemcachedType(),
+    &backends::S3Type(),
+    &backends::EmailType(),
+    &backends::FtpType(),
+};
+
+struct Alias {
+  std::string_view alias;
+  std::string_view name;
+};
+constexpr Alias kAliases[] = {{"minio", "s3"}, {"mariadb", "mysql"}, {"smtp", "email"}};
+
+const ConfigKey* FindKey(const ServiceType& type, std::string_view name) {
+  for (const ConfigKey& k : type.keys) {
+    if (k.name == name) {
+      return &k;
+    }
+  }
+  for (const ConfigKey& k : kCommonKeys) {
+    if (k.name == name) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view TypeName(KeyType t) {
+  switch (t) {
+    case KeyType::kString: return "a string";
+    case KeyType::kInt: return "an integer";
+    case KeyType::kBool: return "a boolean";
+    case KeyType::kStringList: return "an array of strings";
+  }
+  return "?";
+}
+
+bool InChoices(std::string_view choices, std::string_view value) {
+  while (!choices.empty()) {
+    size_t bar = choices.find('|');
+    if (choices.substr(0, bar) == value) {
+      return true;
+    }
+    if (bar == std::string_view::npos) {
+      break;
+    }
+    choices.remove_prefix(bar + 1);
+  }
+  return false;
+}
+
+base::Status CheckValue(const ConfigKey& key, const json::value& v) {
+  std::string field = "config." + std::string(key.name);
+  auto wrong = [&] {
+    return base::FieldError(field, field + " must be " + std::string(TypeName(key.type)));
+  };
+  switch (key.type) {
+    case KeyType::kString:
+      if (!v.is_string()) {
+        return wrong();
+      }
+      if (!key.choices.empty() && !InChoices(key.choices, v.get_string())) {
+        return base::FieldError(field, field + " must be one of " + std::string(key.choices));
+      }
+      return base::OkStatus();
+    case KeyType::kInt: {
+      if (!v.is_int64() && !v.is_uint64()) {
+        return wrong();
+      }
+      bool in_range = v.is_int64() ? v.get_int64() >= key.min && v.get_int64() <= key.max
+                                   : v.get_uint64() <= static_cast<uint64_t>(key.max);
+      if ((key.min != 0 || key.max != 0) && !in_range) {
+        return base::FieldError(field, field + " must be between " + std::to_string(key.min) +
+                                           " and " + std::to_string(key.max));
+      }
+      return base::OkStatus();
+    }
+    case KeyType::kBool:
+      return v.is_bool() ? base::OkStatus() : wrong();
+    case KeyType::kStringList:
+      if (!v.is_array()) {
+        return wrong();
+      }
+      for (const json::value& e : v.get_array()) {
+        if (!e.is_string()) {
+          return wrong();
+        }
+      }
+      return base::OkStatus();
+  }
+  return wrong();
+}
+
+}  // namespace
+
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kDatabase: return "database";
+    case Kind::kCache: return "cache";
+    case Kind::kStorage: return "storage";
+    case Kind::kEmail: return "email";
+    case Kind::kFtp: return "ftp";
+  }
+  return "?";
+}
+
+std::span<const ServiceType* const> AllTypes() { return kTypes; }
+
+const ServiceType* FindType(std::string_view name) {
+  for (const Alias& a : kAliases) {
+    if (a.alias == name) {
+      name = a.name;
+    }
+  }
+  for (const ServiceType* t : kTypes) {
+    if (t->name == name) {
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+base::Result<json::object> ValidateConfig(const ServiceType& type, const json::value& config) {
+  if (config.is_null()) {
+    return ValidateConfig(type, json::object{});
+  }
+  if (!config.is_object()) {
+    return base::FieldError("config", "config must be an object");
+  }
+  const json::object& obj = config.get_object();
+  for (const auto& [name, value] : obj) {
+    const ConfigKey* key = FindKey(type, name);
+    if (key == nullptr) {
+      std::string field = "config." + std::string(name);
+      return base::FieldError(field, "unknown key " + field + " for service type " +
+                                         std::string(type.name));
+    }
+    if (value.is_null()) {
+      continue;  // null = unset: the default applies
+    }
+    RETURN_IF_ERROR(CheckValue(*key, value));
+  }
+  for (const ConfigKey& key : type.keys) {
+    auto it = obj.find(key.name);
+    if (key.required && (it == obj.end() || it->value().is_null())) {
+      std::string field = "config." + std::string(key.name);
+      return base::FieldError(field, field + " is required for service type " +
+                                         std::string(type.name));
+    }
+  }
+  return obj;
+}
+
+json::object RedactSecrets(const ServiceType& type, const json::object& config) {
+  json::object out = config;
+  for (const ConfigKey& key : type.keys) {
+    auto it = out.find(key.name);
+    if (key.secret && it != out.end() && !it->value().is_null()) {
+      it->value() = json::string(kRedacted);
+    }
+  }
+  return out;
+}
+
+void KeepRedactedSecrets(const ServiceType& type, const json::object& old_config,
+                         json::object& new_config) {
+  for (const ConfigKey& key : type.keys) {
+    auto it = new_config.find(key.name);
+    if (!key.secret || it == new_config.end() || !it->value().is_string() ||
+        it->value().get_string() != kRedacted) {
+      continue;
+    }
+    auto old = old_config.find(key.name);
+    if (old != old_config.end()) {
+      it->value() = old->value();
+    } else {
+      new_config.erase(it);
+    }
+  }
+}
+
+ActorOptions ActorOptionsOf(const ServiceType& type, const json::object& config) {
+  ActorOptions o;
+  o.pool_size = static_cast<int>(ConfigInt(config, "pool_size", type.default_pool_size));
+  o.call_timeout = std::chrono::milliseconds(ConfigInt(config, "timeout_ms", 5000));
+  o.inbox_capacity = static_cast<size_t>(ConfigInt(config, "queue_size", 1024));
+  return o;
+}
+
+// ---- connection.h helpers ----
+
+base::Result<std::string_view> StringArg(const json::array& args, size_t i, std::string_view op,
+                                         std::string_view what) {
+  if (i >= args.size() || !args[i].is_string()) {
+    return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) + " (" +
+                                 std::string(what) + ") must be a string");
+  }
+  const json::string& s = args[i].get_string();
+  return std::string_view(s.data(), s.size());
+}
+
+base::Result<int64_t> IntArg(const json::array& args, size_t i, std::string_view op,
+                             std::string_view what, std::optional<int64_t> fallback) {
+  if ((i >= args.size() || args[i].is_null()) && fallback) {
+    return *fallback;
+  }
+  if (i < args.size() && args[i].is_int64()) {
+    return args[i].get_int64();
+  }
+  if (i < args.size() && args[i].is_uint64() && args[i].get_uint64() <= INT64_MAX) {
+    return static_cast<int64_t>(args[i].get_uint64());
+  }
+  return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) + " (" +
+                               std::string(what) + ") must be an integer");
+}
+
+base::Status CheckRelativeKey(std::string_view key, std::string_view what) {
+  auto bad = [&](std::string_view why) {
+    return base::InvalidArgument(std::string(what) + " '" + std::string(key.substr(0, 200)) +
+                                 "' " + std::string(why));
+  };
+  if (key.empty()) {
+    return base::InvalidArgument(std::string(what) + " must not be empty");
+  }
+  if (key.size() > 1024) {
+    return bad("is longer than 1024 bytes");
+  }
+  if (key.front() == '/') {
+    return bad("must be relative (no leading '/')");
+  }
+  for (char c : key) {
+    if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return bad("contains a backslash or a control character");
+    }
+  }
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t slash = key.find('/', start);
+    std::string_view segment =
+        key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (segment == "..") {
+      return bad("leaves the root ('..' segment)");
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  return base::OkStatus();
+}
+
+std::string ConfigString(const json::object& config, std::string_view key,
+                         std::string_view fallback) {
+  auto it = config.find(key);
+  if (it == config.end() || !it->value().is_string()) {
+    return std::string(fallback);
+  }
+  return std::string(it->value().get_string());
+}
+
+int64_t ConfigInt(const json::object& config, std::string_view key, int64_t fallback) {
+  auto it = config.find(key);
+  if (it == config.end()) {
+    return fallback;
+  }
+  if (it->value().is_int64()) {
+    return it->value().get_int64();
+  }
+  if (it->value().is_uint64()) {
+    return static_cast<int64_t>(it->value().get_uint64());
+  }
+  return fallback;
+}
+
+bool ConfigBool(const json::object& config, std::string_view key, bool fallback) {
+  auto it = config.find(key);
+  return it != config.end() && it->value().is_bool() ? it->value().get_bool() : fallback;
+}
+
+}  // namespace edgegate::services

@@ -1,0 +1,103 @@
+// What a service backend implements: a ServiceType (name, kind, config schema, connect) and the
+// Connection it opens. The actor framework (actor.h) owns connections and calls them from its own
+// threads, so a Connection may block (libpq, libmariadb, hiredis, libcurl), and is used by one
+// thread at a time.
+//
+// Operations cross as (op name, arguments) with Boost.JSON values, so one message format serves
+// every backend and the handler ABI stays small. Strings are byte strings: binary values travel in
+// boost::json::string unchanged (they are never serialised as JSON text on this path).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "base/status.h"
+
+namespace edgegate::services {
+
+// How handlers reach a service: ctx.db / ctx.cache / ctx.storage / ctx.email / ctx.ftp.
+enum class Kind { kDatabase, kCache, kStorage, kEmail, kFtp };
+std::string_view KindName(Kind kind);  // "database", "cache", ...
+
+// One open connection (or client handle) to a backend. Thread-compatible: the actor gives it to
+// one thread at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Runs operation `op` (see docs/services.md for the operations of each kind) and returns its
+  // result. Blocking is fine. Errors:
+  //  - InvalidArgument: the call itself is wrong (unknown op, wrong argument types, a storage
+  //    key that leaves the root): the handler's fault, nothing was sent.
+  //  - Unavailable: the connection is broken or the backend is unreachable; the actor drops the
+  //    connection and reconnects with backoff. The message carries the backend's reason.
+  //  - BackendError: the backend answered with an error on a healthy connection (SQL syntax
+  //    error, constraint violation, S3 AccessDenied...); the message is the backend's own.
+  //  - NotFound only where an operation documents it (none do today: "not found" is a result).
+  virtual base::Result<boost::json::value> Call(std::string_view op,
+                                                const boost::json::array& args) = 0;
+
+  // A real round trip (SELECT 1, PING, NOOP...) for health checks and POST /api/services/{id}/test.
+  virtual base::Status Ping() = 0;
+};
+
+// The JSON type of a config key.
+enum class KeyType { kString, kInt, kBool, kStringList };
+
+// One config key of a service type; declare tables with designated initializers
+// ({.name = "port", .type = KeyType::kInt, .min = 1, .max = 65535}). Unknown keys and keys of the wrong type are refused (400
+// naming the key); secret keys are never returned by the admin API.
+struct ConfigKey {
+  std::string_view name = {};
+  KeyType type = KeyType::kString;
+  bool required = false;
+  bool secret = false;
+  // For kInt: inclusive bounds. For kString: "a|b|c" restricts the value to those choices.
+  int64_t min = 0;
+  int64_t max = 0;
+  std::string_view choices = {};
+};
+
+// A backend type ("postgres", "redis", ...). Static storage; thread-safe.
+struct ServiceType {
+  std::string_view name;
+  Kind kind;
+  std::span<const ConfigKey> keys;  // type-specific keys (pool_size, timeout_ms... are common)
+  // Opens one connection with a validated config (defaults applied). Blocking; runs on an actor
+  // thread. Unavailable with the backend's reason when it refuses (wrong password, no server).
+  std::function<base::Result<std::unique_ptr<Connection>>(const boost::json::object& config)>
+      connect;
+  // True for in-process backends whose calls never block (the memory cache): the actor runs
+  // their calls on the caller's thread instead of handing them to its own threads.
+  bool inline_calls = false;
+  int64_t default_pool_size = 4;
+};
+
+// ---- Helpers for Connection implementations: typed access to call arguments ----
+
+// Argument `i` as a string (bytes), or InvalidArgument "<op>: argument <i> (<what>) must be a
+// string".
+base::Result<std::string_view> StringArg(const boost::json::array& args, size_t i,
+                                         std::string_view op, std::string_view what);
+// Argument `i` as an integer; `fallback` when absent or null.
+base::Result<int64_t> IntArg(const boost::json::array& args, size_t i, std::string_view op,
+                             std::string_view what, std::optional<int64_t> fallback = {});
+// Storage keys and FTP paths: InvalidArgument "<what> <key>: ..." for an empty key, a leading
+// '/', a '..' segment, a backslash, a NUL or control byte, or more than 1024 bytes.
+base::Status CheckRelativeKey(std::string_view key, std::string_view what = "key");
+// Config accessors; REQUIRE: the config was validated (the key has the right type or is absent).
+std::string ConfigString(const boost::json::object& config, std::string_view key,
+                         std::string_view fallback = "");
+int64_t ConfigInt(const boost::json::object& config, std::string_view key, int64_t fallback);
+bool ConfigBool(const boost::json::object& config, std::string_view key, bool fallback);
+
+}  // namespace edgegate::services

@@ -1,0 +1,161 @@
+// Snapshots of actors and bindings, and background draining of retired actors.
+#include "services/manager.h"
+
+#include "services/catalog.h"
+
+namespace edgegate::services {
+
+struct ServiceManager::Snapshot {
+  struct Bound {
+    std::string pool_id;
+    std::string service_name;
+    const ServiceType* type;
+    std::shared_ptr<Actor> actor;  // null when not activated
+  };
+  std::unordered_map<std::string, std::vector<Bound>> by_endpoint;
+};
+
+ServiceManager::~ServiceManager() { StopAll(); }
+
+void ServiceManager::Activate(const ServiceSpec& spec) {
+  auto actor = std::make_shared<Actor>(*spec.type, spec.name, spec.config,
+                                       ActorOptionsOf(*spec.type, spec.config));
+  actor->Start();
+  std::shared_ptr<Actor> old;
+  {
+    std::lock_guard lock(mu_);
+    specs_[spec.id] = spec;
+    old = std::exchange(actors_[spec.id], actor);
+  }
+  Publish();
+  if (old) {
+    Retire(std::move(old));
+  }
+}
+
+void ServiceManager::Deactivate(const std::string& service_id) {
+  std::shared_ptr<Actor> old;
+  {
+    std::lock_guard lock(mu_);
+    auto it = actors_.find(service_id);
+    if (it == actors_.end()) {
+      return;
+    }
+    old = std::move(it->second);
+    actors_.erase(it);
+  }
+  Publish();
+  Retire(std::move(old));
+}
+
+bool ServiceManager::IsActive(const std::string& service_id) const {
+  std::lock_guard lock(mu_);
+  return actors_.contains(service_id);
+}
+
+void ServiceManager::SetCatalog(std::vector<ServiceSpec> services, std::vector<Binding> bindings) {
+  {
+    std::lock_guard lock(mu_);
+    for (ServiceSpec& s : services) {
+      specs_[s.id] = std::move(s);
+    }
+    bindings_ = std::move(bindings);
+  }
+  Publish();
+}
+
+void ServiceManager::Publish() {
+  std::lock_guard lock(mu_);
+  auto next = std::make_shared<Snapshot>();
+  for (const Binding& b : bindings_) {
+    auto spec = specs_.find(b.service_id);
+    if (spec == specs_.end()) {
+      continue;
+    }
+    auto actor = actors_.find(b.service_id);
+    next->by_endpoint[b.endpoint_id].push_back(
+        {b.pool_id, spec->second.name, spec->second.type,
+         actor == actors_.end() ? nullptr : actor->second});
+  }
+  snapshot_ = std::move(next);
+}
+
+base::Result<std::shared_ptr<Actor>> ServiceManager::Resolve(std::string_view endpoint_id,
+                                                             Kind kind,
+                                                             std::string_view name) const {
+  std::shared_ptr<const Snapshot> snap;
+  {
+    std::lock_guard lock(mu_);
+    snap = snapshot_;
+  }
+  const Snapshot::Bound* found = nullptr;
+  if (snap) {
+    auto it = snap->by_endpoint.find(std::string(endpoint_id));
+    if (it != snap->by_endpoint.end()) {
+      for (const auto& b : it->second) {  // the binding's pool_id first, then service names
+        if (b.pool_id == name) {
+          found = &b;
+          break;
+        }
+      }
+      for (const auto& b : it->second) {
+        if (found == nullptr && b.service_name == name) {
+          found = &b;
+        }
+      }
+    }
+  }
+  std::string quoted = "'" + std::string(name) + "'";
+  if (found == nullptr) {
+    return base::NotFound("service " + quoted + " is not bound to this endpoint (bind it with " +
+                          "POST /api/endpoints/{id}/services)");
+  }
+  if (found->type->kind != kind) {
+    return base::NotFound("service " + quoted + " is a " + std::string(KindName(found->type->kind)) +
+                          " (" + std::string(found->type->name) + "), not a " +
+                          std::string(KindName(kind)));
+  }
+  if (!found->actor) {
+    return base::FailedPrecondition("service " + quoted + " is not activated");
+  }
+  return found->actor;
+}
+
+std::shared_ptr<Actor> ServiceManager::ActorOf(const std::string& service_id) const {
+  std::lock_guard lock(mu_);
+  auto it = actors_.find(service_id);
+  return it == actors_.end() ? nullptr : it->second;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Actor>>> ServiceManager::ActiveActors() const {
+  std::lock_guard lock(mu_);
+  return {actors_.begin(), actors_.end()};
+}
+
+void ServiceManager::Retire(std::shared_ptr<Actor> actor) {
+  std::lock_guard lock(mu_);
+  // Stop() waits for queued and running calls; do it off the admin thread.
+  retiring_.emplace_back([actor = std::move(actor)] { actor->Stop(); });
+}
+
+void ServiceManager::StopAll() {
+  std::vector<std::shared_ptr<Actor>> actors;
+  std::vector<std::thread> retiring;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, a] : actors_) {
+      actors.push_back(a);
+    }
+    actors_.clear();
+    retiring.swap(retiring_);
+  }
+  Publish();
+  for (auto& a : actors) {
+    a->Stop();
+  }
+  for (auto& t : retiring) {
+    t.join();
+  }
+}
+
+}  // namespace edgegate::services
