@@ -154,11 +154,8 @@ Result<EndpointRecord> Store::GetEndpoint(const std::string& id) {
   ASSIGN_OR_RETURN(Statement stmt,
                    db_->Prepare(std::string("SELECT ") + internal::kEndpointColumns +
                                 " FROM endpoints WHERE id = ?"));
-  ASSIGN_OR_RETURN(bool found, stmt.Bind(1, id).Step());
-  if (!found) {
-    return EndpointNotFound(id);
-  }
-  return internal::ReadEndpoint(stmt);
+  stmt.Bind(1, id);
+  return internal::ReadOne(stmt, internal::ReadEndpoint, EndpointNotFound(id));
 }
 
 Result<std::vector<EndpointRecord>> Store::ListEndpoints(const EndpointFilter& filter) {
@@ -193,14 +190,7 @@ Result<std::vector<EndpointRecord>> Store::ListEndpoints(const EndpointFilter& f
   stmt.Bind(1, filter.domain).Bind(2, filter.collection_id).Bind(3, enabled);
   stmt.Bind(4, filter.status).Bind(5, cursor_created_at).Bind(6, filter.after_id);
   stmt.Bind(7, filter.limit == 0 ? int64_t{-1} : int64_t{filter.limit});
-  std::vector<EndpointRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) {
-      return out;
-    }
-    out.push_back(internal::ReadEndpoint(stmt));
-  }
+  return internal::ReadAll(stmt, internal::ReadEndpoint);
 }
 
 Status Store::UpdateEndpoint(const EndpointRecord& e) {

@@ -52,14 +52,7 @@ Result<std::vector<ApiKeyRecord>> Store::ListApiKeys() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(std::string("SELECT ") + internal::kApiKeyColumns +
                                                 " FROM api_keys ORDER BY created_at, id"));
-  std::vector<ApiKeyRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) {
-      return out;
-    }
-    out.push_back(internal::ReadApiKey(stmt));
-  }
+  return internal::ReadAll(stmt, internal::ReadApiKey);
 }
 
 Result<std::optional<ApiKeyRecord>> Store::FindApiKeyByHash(const std::string& hash) {

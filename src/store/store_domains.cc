@@ -18,6 +18,7 @@
 namespace edgegate::store {
 namespace {
 
+using internal::ReadAll;
 using internal::Statement;
 using internal::Violation;
 
@@ -55,19 +56,6 @@ RoutableEndpoint ReadRoutable(const Statement& row) {
 }
 
 std::string ReadId(const Statement& row) { return row.Text(0); }
-
-// Steps `stmt` to the end, turning each row into a T with `read`.
-template <typename T>
-Result<std::vector<T>> ReadAll(Statement& stmt, T (*read)(const Statement&)) {
-  std::vector<T> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) {
-      return out;
-    }
-    out.push_back(read(stmt));
-  }
-}
 
 Status DomainNotFound(const std::string& id) {
   return base::NotFound("domain " + id + " not found");
@@ -168,11 +156,8 @@ Result<DomainRecord> Store::GetDomain(const std::string& id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(std::string("SELECT ") + kDomainColumns +
                                                 " FROM domains WHERE id = ?"));
-  ASSIGN_OR_RETURN(bool found, stmt.Bind(1, id).Step());
-  if (!found) {
-    return DomainNotFound(id);
-  }
-  return ReadDomain(stmt);
+  stmt.Bind(1, id);
+  return internal::ReadOne(stmt, ReadDomain, DomainNotFound(id));
 }
 
 Result<std::vector<DomainRecord>> Store::ListDomains() {
@@ -270,11 +255,8 @@ Result<CollectionRecord> Store::GetCollection(const std::string& id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(std::string("SELECT ") + kCollectionColumns +
                                                 " FROM collections WHERE id = ?"));
-  ASSIGN_OR_RETURN(bool found, stmt.Bind(1, id).Step());
-  if (!found) {
-    return CollectionNotFound(id);
-  }
-  return ReadCollection(stmt);
+  stmt.Bind(1, id);
+  return internal::ReadOne(stmt, ReadCollection, CollectionNotFound(id));
 }
 
 Result<std::vector<CollectionRecord>> Store::ListCollections(

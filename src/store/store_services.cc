@@ -1,10 +1,12 @@
 // Store: services and their bindings to endpoints.
+#include "store/internal/rows.h"
 #include "store/internal/sqlite.h"
 #include "store/store.h"
 
 namespace edgegate::store {
 namespace {
 
+using internal::ReadAll;
 using internal::Statement;
 using internal::Violation;
 
@@ -27,18 +29,6 @@ ServiceRecord ReadService(const Statement& row) {
 
 ServiceBindingRecord ReadBinding(const Statement& row) {
   return {row.Text(0), row.Text(1), row.Text(2), row.Int(3)};
-}
-
-template <typename T>
-Result<std::vector<T>> ReadRows(Statement& stmt, T (*read)(const Statement&)) {
-  std::vector<T> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) {
-      return out;
-    }
-    out.push_back(read(stmt));
-  }
 }
 
 Status ServiceNotFound(const std::string& id) {
@@ -87,18 +77,15 @@ Result<ServiceRecord> Store::GetService(const std::string& id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(std::string("SELECT ") + kServiceColumns +
                                                 " FROM services WHERE id = ?"));
-  ASSIGN_OR_RETURN(bool found, stmt.Bind(1, id).Step());
-  if (!found) {
-    return ServiceNotFound(id);
-  }
-  return ReadService(stmt);
+  stmt.Bind(1, id);
+  return internal::ReadOne(stmt, ReadService, ServiceNotFound(id));
 }
 
 Result<std::vector<ServiceRecord>> Store::ListServices() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(std::string("SELECT ") + kServiceColumns +
                                                 " FROM services ORDER BY created_at, id"));
-  return ReadRows(stmt, ReadService);
+  return ReadAll(stmt, ReadService);
 }
 
 Status Store::UpdateService(const ServiceRecord& s) {
@@ -186,7 +173,7 @@ Result<std::vector<ServiceBindingRecord>> Store::ListBindings() {
   ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(std::string("SELECT ") + kBindingColumns +
                                                 " FROM endpoint_services ORDER BY created_at, "
                                                 "pool_id"));
-  return ReadRows(stmt, ReadBinding);
+  return ReadAll(stmt, ReadBinding);
 }
 
 Result<std::vector<ServiceBindingRecord>> Store::ListBindingsOfEndpoint(
@@ -196,7 +183,7 @@ Result<std::vector<ServiceBindingRecord>> Store::ListBindingsOfEndpoint(
                                                 " FROM endpoint_services WHERE endpoint_id = ? "
                                                 "ORDER BY created_at, pool_id"));
   stmt.Bind(1, endpoint_id);
-  return ReadRows(stmt, ReadBinding);
+  return ReadAll(stmt, ReadBinding);
 }
 
 Result<std::vector<ServiceBindingRecord>> Store::ListBindingsOfService(
@@ -206,7 +193,7 @@ Result<std::vector<ServiceBindingRecord>> Store::ListBindingsOfService(
                                                 " FROM endpoint_services WHERE service_id = ? "
                                                 "ORDER BY created_at, pool_id"));
   stmt.Bind(1, service_id);
-  return ReadRows(stmt, ReadBinding);
+  return ReadAll(stmt, ReadBinding);
 }
 
 }  // namespace edgegate::store

@@ -64,14 +64,7 @@ Result<std::vector<VersionRecord>> Store::ListVersions(const std::string& endpoi
   ASSIGN_OR_RETURN(Statement stmt,
                    db_->Prepare(SelectVersions("WHERE endpoint_id = ? ORDER BY version")));
   stmt.Bind(1, endpoint_id);
-  std::vector<VersionRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) {
-      return out;
-    }
-    out.push_back(internal::ReadVersion(stmt));
-  }
+  return internal::ReadAll(stmt, internal::ReadVersion);
 }
 
 Result<VersionRecord> Store::GetVersionLocked(const std::string& endpoint_id, int64_t version) {

@@ -43,6 +43,29 @@ void BindMutableEndpointFields(Statement& stmt, const EndpointRecord& e);
 // dependency entries).
 Status CheckEndpoint(const EndpointRecord& e);
 
+// Steps `stmt` to the end, turning each row into a T with `read`.
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& stmt, T (*read)(const Statement&)) {
+  std::vector<T> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      return out;
+    }
+    out.push_back(read(stmt));
+  }
+}
+
+// The first row of `stmt` as a T, or `not_found` when there is none.
+template <typename T>
+Result<T> ReadOne(Statement& stmt, T (*read)(const Statement&), Status not_found) {
+  ASSIGN_OR_RETURN(bool found, stmt.Step());
+  if (!found) {
+    return not_found;
+  }
+  return read(stmt);
+}
+
 EndpointRecord ReadEndpoint(const Statement& row);
 VersionRecord ReadVersion(const Statement& row);
 ApiKeyRecord ReadApiKey(const Statement& row);
