@@ -194,6 +194,30 @@ class PostgresTest(DatabaseChecks, ServiceTestCase):
         self.assertIs(result["connected"], False)
         self.assertIn("password authentication failed", result["error"])
 
+    def test_reconfigure_and_deactivate_let_in_flight_calls_finish(self):
+        pg = backends.server("postgres")
+        config = {"host": pg["host"], "port": pg["port"], "database": pg["database"],
+                  "username": pg["user"], "password": pg["password"], "pool_size": 1}
+        name, sid = self.add_service("postgres", config)
+        slow = "SELECT 1 AS one FROM pg_sleep(0.8)"
+
+        def in_flight(change):
+            result = []
+            t = threading.Thread(target=lambda: result.append(self.probe("db", name, "query",
+                                                                         slow)))
+            t.start()
+            time.sleep(0.3)  # the query is running on the old actor
+            change()
+            t.join(30)
+            self.assertEqual(result[0][0], 200, result)
+            self.assertEqual(result[0][1]["result"]["rows"], [{"one": 1}])
+
+        in_flight(lambda: self.gw.admin_ok("PUT", f"/api/services/{sid}",
+                                           json={"config": {**config, "timeout_ms": 4000}}))
+        self.assertEqual(self.ok("db", name, "query", "SELECT 2 AS two")["rows"], [{"two": 2}])
+        in_flight(lambda: self.gw.admin_ok("POST", f"/api/services/{sid}/deactivate"))
+        self.assertIn("not activated", self.error("db", name, "query", "SELECT 1", code=2))
+
     def test_a_full_inbox_answers_busy_and_the_gateway_stays_responsive(self):
         pg = backends.server("postgres")
         name, _ = self.add_service("postgres", {
@@ -316,12 +340,24 @@ class RedisTest(CacheChecks, ServiceTestCase):
         self.ok("cache", self.cache, "set", key, "before")
         backends.stop("redis")
         try:
-            started = time.monotonic()
-            status, body = self.probe("cache", self.cache, "get", key)
-            self.assertIn(status, (503, 504), body)
-            self.assertLess(time.monotonic() - started, 3.0, "within the 2 s timeout (+ slack)")
-            # The loop is not stuck: another request is answered at once.
+            # Requests keep flowing while redis is down: each fails within the 2 s timeout
+            # (+ slack), none hangs, and the loop keeps answering other requests.
+            outcomes = []
+
+            def one():
+                started = time.monotonic()
+                status, body = self.probe("cache", self.cache, "get", key)
+                outcomes.append((status, time.monotonic() - started, body))
+            threads = [threading.Thread(target=one) for _ in range(8)]
+            for t in threads:
+                t.start()
             self.assertEqual(self.gw.call("GET", "/nothing-here").status, 404)
+            for t in threads:
+                t.join(10)
+            self.assertEqual(len(outcomes), 8, outcomes)
+            for status, elapsed, body in outcomes:
+                self.assertIn(status, (503, 504), body)
+                self.assertLess(elapsed, 3.0, body)
         finally:
             backends.start("redis")
         self.gw.wait_for(lambda: self.probe("cache", self.cache, "set", key, "after")[0] == 200,
