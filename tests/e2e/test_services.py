@@ -83,10 +83,10 @@ class ServiceTestCase(GatewayTestCase):
             self.assertEqual(body["code"], code, body)
         return body["error"]
 
-    def blob_round_trip(self, kind, name, key, data=ALL_BYTES * 4):
-        put = self.gw.call("PUT", f"/blob/{kind}/{name}/{key}", body=data)
+    def blob_round_trip(self, kind, name, key, data=ALL_BYTES * 4, query=""):
+        put = self.gw.call("PUT", f"/blob/{kind}/{name}/{key}{query}", body=data)
         self.assertEqual(put.status, 204, put.body)
-        got = self.gw.call("GET", f"/blob/{kind}/{name}/{key}")
+        got = self.gw.call("GET", f"/blob/{kind}/{name}/{key}{query}")
         self.assertEqual(got.status, 200, got.body)
         self.assertEqual(got.body, data)
 
@@ -125,6 +125,11 @@ class DatabaseChecks:
                        f"SELECT name, n, x FROM {t} ORDER BY id")["rows"]
         self.assertEqual(rows[0], {"name": UNICODE, "n": 42, "x": 2.5})
         self.assertEqual(rows[1], {"name": None, "n": None, "x": None})
+
+    def test_binary_bytes_round_trip_through_a_bound_parameter(self):
+        query = f"?type={self.blob_type}" + ("&ph=dollar" if self.placeholder == "$" else "")
+        self.blob_round_trip("db", self.db, unique("blob"), query=query)
+        self.blob_round_trip("db", self.db, unique("text"), UNICODE.encode(), query=query)
 
     def test_sql_injection_stays_a_parameter(self):
         t = self.make_table()
@@ -247,6 +252,7 @@ class PostgresTest(DatabaseChecks, ServiceTestCase):
 
 class MysqlTest(DatabaseChecks, ServiceTestCase):
     serial = "INTEGER PRIMARY KEY AUTO_INCREMENT"
+    blob_type = "LONGBLOB"
     table_options = " DEFAULT CHARSET=utf8mb4"
 
     def setUp(self):

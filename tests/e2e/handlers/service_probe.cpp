@@ -4,7 +4,9 @@
 //                                    SDK call for that op (db query/execute/tx, cache, storage,
 //                                    email, ftp); a ServiceError → its status and
 //                                    {"error", "code"}; with ?uncaught=1 the error is not caught.
-//   PUT  /blob/{kind}/{name}/{*key}  raw body stored as is (cache set / storage put / ftp put)
+//   PUT  /blob/{kind}/{name}/{*key}  raw body stored as is (cache set / storage put / ftp put /
+//                                    db: a row of table eg_blobs, created with ?type=<SQL type of
+//                                    the bytes column>; ?ph=dollar for PostgreSQL's $1 placeholders)
 //   GET  /blob/{kind}/{name}/{*key}  the raw bytes back (404 when absent)
 #include <edgegate/sdk.hpp>
 using namespace edgegate;
@@ -159,10 +161,36 @@ Json Probe(Context& ctx, std::string_view kind, std::string_view name, std::stri
   throw HttpError(400, "unknown kind");
 }
 
+// The bytes of `key` in table eg_blobs of database `name`.
+std::optional<std::string> DbBlob(Context& ctx, const Request& req, const std::string& name,
+                                  const std::string& key) {
+  const bool dollar = req.query_param("ph").value_or("") == "dollar";
+  const edgegate::Database db = ctx.db(name);
+  if (req.method() == "PUT") {
+    db.execute("CREATE TABLE IF NOT EXISTS eg_blobs (k VARCHAR(200) PRIMARY KEY, v " +
+               std::string(req.query_param("type").value_or("BLOB")) + ")");
+    db.execute(dollar ? "INSERT INTO eg_blobs (k, v) VALUES ($1, $2)"
+                      : "INSERT INTO eg_blobs (k, v) VALUES (?, ?)",
+               key, req.body());
+    return std::nullopt;
+  }
+  Rows rows = db.query(dollar ? "SELECT v FROM eg_blobs WHERE k = $1"
+                              : "SELECT v FROM eg_blobs WHERE k = ?",
+                       key);
+  if (rows.empty()) return std::nullopt;
+  return rows.at(0, "v").as_string();
+}
+
 Response Blob(Context& ctx, const Request& req) {
   std::string kind(req.require_path_param("kind"));
   std::string name(req.require_path_param("name"));
   std::string key(req.require_path_param("key"));
+  if (kind == "db") {
+    std::optional<std::string> bytes = DbBlob(ctx, req, name, key);
+    if (req.method() == "PUT") return Response::no_content();
+    if (!bytes) return Response::not_found("no such key");
+    return Response::binary(200, std::move(*bytes), "application/octet-stream");
+  }
   if (req.method() == "PUT") {
     if (kind == "cache") ctx.cache(name).set(key, req.body());
     else if (kind == "storage") ctx.storage(name).put(key, req.body(), "application/x-test");
