@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/random.h"
+#include "base/strings.h"
 
 namespace edgegate::base {
 namespace {
@@ -39,6 +40,27 @@ TEST(RandomTest, Sha256MatchesKnownVector) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+}
+
+TEST(StringsTest, IsValidUtf8AcceptsWellFormedAndRejectsMalformed) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("b\xC3\xA4r \xE2\x82\xAC \xF0\x9F\x98\x80"));  // ä € 😀
+  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));                          // U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                                     // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));                                 // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));                             // overlong, 3 bytes
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));                             // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));                         // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST(StringsTest, HasControlCharacterFindsC0AndDelete) {
+  EXPECT_FALSE(HasControlCharacter("text/plain; charset=utf-8"));
+  EXPECT_TRUE(HasControlCharacter("text/plain\r\nX-Injected: 1"));
+  EXPECT_TRUE(HasControlCharacter("a\tb"));
+  EXPECT_TRUE(HasControlCharacter(std::string_view("a\0b", 3)));
+  EXPECT_TRUE(HasControlCharacter("a\x7f"));
 }
 
 }  // namespace

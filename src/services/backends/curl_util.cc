@@ -14,14 +14,14 @@ struct Transfer {
   Response* response;
   std::string_view upload;  // the bytes not yet handed to libcurl
   size_t max_body_bytes;
-  bool too_large = false;
+  bool http = false;  // an HTTP status line has been seen: lines are headers, not replies
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   if (t->max_body_bytes != 0 && t->response->body.size() + n > t->max_body_bytes) {
-    t->too_large = true;
+    t->response->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
   t->response->body.append(data, n);
@@ -50,19 +50,27 @@ std::string Lower(std::string_view s) {
 }
 
 // HTTP: keeps "name: value" pairs of the last response only (a redirect or a 100 Continue starts
-// a new block with its status line). Other protocols: keeps each reply line whole.
+// a new block with its status line). Other protocols: keeps every line as sent, CR/LF stripped.
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
-  std::string_view line = Trim(std::string_view(data, n));
-  auto& headers = t->response->headers;
-  if (line.starts_with("HTTP/")) {
-    headers.clear();
-  } else if (size_t colon = line.find(':');
-             colon != std::string_view::npos && line.find(' ') > colon) {
-    headers.emplace_back(Lower(line.substr(0, colon)), std::string(Trim(line.substr(colon + 1))));
-  } else if (!line.empty()) {
-    headers.emplace_back(std::string(line), std::string());
+  std::string_view raw(data, n);
+  if (raw.starts_with("HTTP/")) {
+    t->http = true;
+    t->response->headers.clear();
+    return n;
+  }
+  if (!t->http) {
+    while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) {
+      raw.remove_suffix(1);
+    }
+    t->response->replies.emplace_back(raw);
+    return n;
+  }
+  std::string_view line = Trim(raw);
+  if (size_t colon = line.find(':'); colon != std::string_view::npos && line.find(' ') > colon) {
+    t->response->headers.emplace_back(Lower(line.substr(0, colon)),
+                                      std::string(Trim(line.substr(colon + 1))));
   }
   return n;
 }
@@ -149,7 +157,7 @@ const std::string* Response::Header(std::string_view name) const {
   return nullptr;
 }
 
-base::Result<Response> Perform(Easy& easy, std::string_view type, const RequestOptions& options) {
+Response Run(Easy& easy, const RequestOptions& options) {
   Response response;
   Transfer transfer{&response, options.upload.value_or(std::string_view()), options.max_body_bytes};
   char errors[CURL_ERROR_SIZE] = {};
@@ -170,16 +178,22 @@ base::Result<Response> Perform(Easy& easy, std::string_view type, const RequestO
     curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(options.upload->size()));
   }
-  CURLcode rc = curl_easy_perform(h);
+  response.result = curl_easy_perform(h);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `errors` dies with this frame
-  if (transfer.too_large) {
+  response.error = errors;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.code);
+  return response;
+}
+
+base::Result<Response> Perform(Easy& easy, std::string_view type, const RequestOptions& options) {
+  Response response = Run(easy, options);
+  if (response.too_large) {
     return base::BackendError(std::string(type) + ": the response is larger than " +
                               std::to_string(options.max_body_bytes) + " bytes");
   }
-  if (rc != CURLE_OK) {
-    return CurlError(rc, type, errors);
+  if (response.result != CURLE_OK) {
+    return CurlError(response.result, type, response.error);
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.code);
   return response;
 }
 

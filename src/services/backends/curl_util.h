@@ -1,12 +1,15 @@
 // Shared libcurl plumbing for the backends that speak through libcurl (s3, email, ftp): an RAII
-// easy handle, an RAII header list, and Perform(), which runs one request with bounded time,
-// captures the body, the response headers and the response code, and maps libcurl failures onto
-// the service error codes (unreachable or timed out → Unavailable, anything else → BackendError).
+// easy handle, an RAII header list, and Run(), which runs one request with bounded time and
+// captures everything that comes back: the body, the HTTP headers or the FTP/SMTP reply lines, the
+// response code, and on failure libcurl's CURLcode and error text. Perform() is Run() for callers
+// that treat every libcurl failure alike (s3): it maps them onto the service error codes
+// (unreachable or timed out → Unavailable, anything else → BackendError). SMTP and FTP call Run()
+// and map failures themselves, since the server's reply line decides between the two.
 //
 // Usage: configure the request on easy.get() with curl_easy_setopt (URL, method, auth, headers),
-// then call Perform(); Perform sets the callbacks and timeouts itself. Reusing one Easy for many
-// requests keeps its connection alive; call Reset() before configuring each new request, so no
-// option of the previous one (a method, CURLOPT_UPLOAD, a header list) leaks into it.
+// then call Run() or Perform(); they set the callbacks and timeouts themselves. Reusing one Easy
+// for many requests keeps its connection alive; call Reset() before configuring each new request,
+// so no option of the previous one (a method, CURLOPT_UPLOAD, a header list) leaks into it.
 #pragma once
 
 #include <curl/curl.h>
@@ -47,7 +50,7 @@ class Easy {
 };
 
 // A curl_slist of header lines ("Name: value"). Owns it; move-only. Pass get() to
-// CURLOPT_HTTPHEADER / CURLOPT_MAIL_RCPT / CURLOPT_QUOTE; the list must outlive Perform().
+// CURLOPT_HTTPHEADER / CURLOPT_MAIL_RCPT / CURLOPT_QUOTE; the list must outlive Run().
 class HeaderList {
  public:
   HeaderList() = default;
@@ -71,34 +74,45 @@ struct RequestOptions {
   // Bounds connecting (CURLOPT_CONNECTTIMEOUT_MS); 0 = the same as timeout_ms.
   int64_t connect_timeout_ms = 0;
   // When set, these bytes are uploaded with CURLOPT_UPLOAD (HTTP PUT, the SMTP message, the FTP
-  // file) and CURLOPT_INFILESIZE_LARGE; they must stay alive until Perform() returns.
+  // file) and CURLOPT_INFILESIZE_LARGE; they must stay alive until Run() returns.
   std::optional<std::string_view> upload;
-  // A response body larger than this fails with BackendError; 0 = no limit.
+  // A response body larger than this aborts the transfer (Response::too_large); 0 = no limit.
   size_t max_body_bytes = 0;
 };
 
 struct Response {
+  CURLcode result = CURLE_OK;  // what curl_easy_perform returned
+  std::string error;           // libcurl's error buffer after a failure ("" when it left none)
+  bool too_large = false;      // the body passed max_body_bytes (result is CURLE_WRITE_ERROR)
   long code = 0;     // CURLINFO_RESPONSE_CODE: the HTTP status, or the last FTP/SMTP reply code
-  std::string body;  // the downloaded bytes, unchanged
-  // Response header lines of the final HTTP response (names lower-cased, values trimmed); for
-  // FTP/SMTP the server's reply lines with the name holding the whole line and an empty value.
+  std::string body;  // the downloaded bytes, unchanged (for SMTP: the reply to a custom command)
+  // Response header lines of the final HTTP response (names lower-cased, values trimmed).
   std::vector<std::pair<std::string, std::string>> headers;
+  // Other protocols: every line libcurl passed to the header callback, CR/LF stripped, in order
+  // (the FTP/SMTP server's reply lines, plus libcurl's own FTP "headers"; SFTP has none).
+  std::vector<std::string> replies;
 
+  // True if the transfer completed (whatever the response code says).
+  bool ok() const { return result == CURLE_OK && !too_large; }
   // The value of the first header named `name` (case-insensitive), or nullptr.
   const std::string* Header(std::string_view name) const;
 };
 
-// Runs the request configured on `easy` and returns what came back, whatever the response code
-// (a 404 or a 550 is a Response, not an error: the caller decides). Sets CURLOPT_NOSIGNAL, the
-// timeouts, the write/header callbacks and CURLOPT_ERRORBUFFER (and the upload options when
-// options.upload is set). Errors, with messages "<type>: <libcurl's reason>":
+// Runs the request configured on `easy` and returns what came back; never fails: a libcurl
+// failure is in result/error/too_large, with whatever replies and body arrived before it. A 404
+// or a 550 is a Response like any other (the caller decides). Sets CURLOPT_NOSIGNAL, the timeouts,
+// the write/header callbacks and CURLOPT_ERRORBUFFER (and the upload options when options.upload
+// is set).
+Response Run(Easy& easy, const RequestOptions& options);
+
+// Run(), with a failed transfer as an error, "<type>: <libcurl's reason>":
 //  - Unavailable: the server could not be reached or the transfer broke or timed out (resolve,
 //    connect, TLS handshake, send/receive, timeout, empty reply, login denied).
 //  - BackendError: any other libcurl failure (including a body over max_body_bytes).
 base::Result<Response> Perform(Easy& easy, std::string_view type, const RequestOptions& options);
 
-// The Status for a failed libcurl call, classified as Perform() does. `detail` is libcurl's error
-// buffer text when there is one (else curl_easy_strerror(code) is used).
+// The Status for a failed libcurl call, classified as Perform() does. `detail` is libcurl's
+// error buffer text when there is one (else curl_easy_strerror(code) is used).
 base::Status CurlError(CURLcode code, std::string_view type, std::string_view detail = {});
 
 }  // namespace edgegate::services::backends::curl

@@ -2,10 +2,9 @@
 // client (smtp:// with optional STARTTLS, or smtps://), with the envelope recipients to + cc +
 // bcc. One libcurl handle per connection keeps the SMTP session alive between messages.
 //
-// curl_util's Perform() is not used for the transfer itself: it reports a failure as a Status
-// only, while SMTP needs the CURLcode and the server's reply line to tell a rejected message
-// (BackendError "550 mailbox unavailable") from a dead or refusing server (Unavailable).
-#include <algorithm>
+// The transfer goes through curl::Run() rather than Perform(): SMTP needs the CURLcode and the
+// server's reply lines to tell a rejected message (BackendError "550 mailbox unavailable") from a
+// dead or refusing server (Unavailable).
 #include <ctime>
 #include <memory>
 #include <string>
@@ -36,41 +35,11 @@ struct Options {
   std::string url;  // smtp://host:port or smtps://host:port
   bool starttls = false;
   std::string username, password;
-  int64_t timeout_ms = 5000;
+  curl::RequestOptions request;  // the config's timeout_ms
 };
-
-// What one SMTP exchange left behind.
-struct Exchange {
-  CURLcode code = CURLE_OK;
-  std::string error;                 // libcurl's error buffer
-  std::vector<std::string> replies;  // the server's reply lines, in order
-  std::string body;                  // the reply to a custom command (NOOP)
-};
-
-size_t OnReply(char* data, size_t size, size_t count, void* user) {
-  std::string line(data, size * count);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
-    line.pop_back();
-  }
-  static_cast<Exchange*>(user)->replies.push_back(std::move(line));
-  return size * count;
-}
-
-size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<Exchange*>(user)->body.append(data, size * count);
-  return size * count;
-}
-
-size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
-  auto* rest = static_cast<std::string_view*>(user);
-  size_t n = std::min(size * count, rest->size());
-  std::copy_n(rest->data(), n, buffer);
-  rest->remove_prefix(n);
-  return n;
-}
 
 // The last 4xx/5xx reply line ("550 No such user"), or empty.
-std::string_view LastRejection(const Exchange& x) {
+std::string_view LastRejection(const curl::Response& x) {
   for (auto it = x.replies.rbegin(); it != x.replies.rend(); ++it) {
     if (it->size() >= 3 && ((*it)[0] == '4' || (*it)[0] == '5')) {
       return *it;
@@ -82,24 +51,24 @@ std::string_view LastRejection(const Exchange& x) {
 // Maps a failed exchange: a login refused or a server that will not talk (421, a bad greeting)
 // is Unavailable; a command the server rejected on a healthy session is BackendError; transport
 // failures are classified by curl::CurlError. Every message carries the server's reply.
-base::Status ExchangeError(const Exchange& x) {
+base::Status ExchangeError(const curl::Response& x) {
   std::string_view rejection = LastRejection(x);
-  std::string detail = x.error.empty() ? curl_easy_strerror(x.code) : x.error;
+  std::string detail = x.error.empty() ? curl_easy_strerror(x.result) : x.error;
   if (!rejection.empty()) {
     detail += ": " + std::string(rejection);
   }
   std::string message = std::string(kType) + ": " + detail;
   bool rejected = !rejection.empty() && !rejection.starts_with("421");
-  if (x.code == CURLE_LOGIN_DENIED || x.code == CURLE_USE_SSL_FAILED) {
+  if (x.result == CURLE_LOGIN_DENIED || x.result == CURLE_USE_SSL_FAILED) {
     return base::Unavailable(std::move(message));
   }
-  if (rejected && (x.code == CURLE_SEND_ERROR || x.code == CURLE_WEIRD_SERVER_REPLY ||
-                   x.code == CURLE_UPLOAD_FAILED)) {
+  if (rejected && (x.result == CURLE_SEND_ERROR || x.result == CURLE_WEIRD_SERVER_REPLY ||
+                   x.result == CURLE_UPLOAD_FAILED)) {
     bool greeting = x.replies.size() == 1;  // refused before EHLO: the server will not serve us
     return greeting ? base::Unavailable(std::move(message))
                     : base::BackendError(std::move(message));
   }
-  return curl::CurlError(x.code, kType, detail);
+  return curl::CurlError(x.result, kType, detail);
 }
 
 // Thread-compatible: one actor thread at a time.
@@ -118,17 +87,14 @@ class EmailConnection final : public Connection {
     for (const std::string& r : message.recipients) {
       recipients.Add("<" + r + ">");
     }
-    std::string_view rest = message.data;
     CURL* h = Prepare();
     std::string from = "<" + message.from + ">";
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
     curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.get());
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
-    curl_easy_setopt(h, CURLOPT_READDATA, &rest);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(rest.size()));
-    Exchange x = Run(h);
-    if (x.code != CURLE_OK) {
+    curl::RequestOptions transfer = options_.request;
+    transfer.upload = message.data;
+    curl::Response x = curl::Run(easy_, transfer);
+    if (x.result != CURLE_OK) {
       return ExchangeError(x);
     }
     return mime::SendResult(message);
@@ -139,8 +105,8 @@ class EmailConnection final : public Connection {
   base::Status Ping() override {
     CURL* h = Prepare();
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "NOOP");
-    Exchange x = Run(h);
-    if (x.code != CURLE_OK) {
+    curl::Response x = curl::Run(easy_, options_.request);
+    if (x.result != CURLE_OK) {
       base::Status error = ExchangeError(x);
       return base::Unavailable(error.message());  // a refused NOOP is no healthy server either
     }
@@ -148,14 +114,12 @@ class EmailConnection final : public Connection {
   }
 
  private:
-  // Resets the handle (keeping its live session) and sets the options every request shares.
+  // Resets the handle (keeping its live session) and sets the options every request shares
+  // (curl::Run() adds the timeouts and callbacks).
   CURL* Prepare() {
     easy_.Reset();
     CURL* h = easy_.get();
     curl_easy_setopt(h, CURLOPT_URL, options_.url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
     if (options_.starttls) {
       curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     }
@@ -164,20 +128,6 @@ class EmailConnection final : public Connection {
       curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
     }
     return h;
-  }
-
-  static Exchange Run(CURL* h) {
-    Exchange x;
-    char error[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnReply);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    x.code = curl_easy_perform(h);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `error` dies with this frame
-    x.error = error;
-    return x;
   }
 
   curl::Easy easy_;
@@ -203,7 +153,7 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   options.starttls = encryption == "starttls";
   options.username = ConfigString(config, "username");
   options.password = ConfigString(config, "password");
-  options.timeout_ms = ConfigInt(config, "timeout_ms", 5000);
+  options.request.timeout_ms = ConfigInt(config, "timeout_ms", 5000);
   ASSIGN_OR_RETURN(curl::Easy easy, curl::Easy::Create(kType));
   auto connection =
       std::make_unique<EmailConnection>(std::move(easy), std::move(options), std::move(sender));

@@ -3,7 +3,6 @@
 // accepts as a JSON file {from, to, raw, auth_user} before it answers 250, so a test finds its
 // message by Message-ID right after send returns.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/mime_test_util.h"
 #include "services/backends/test_env.h"
@@ -163,15 +163,7 @@ TEST(EmailTest, StarttlsAgainstAServerWithoutItIsRefused) {
 }
 
 TEST(EmailTest, UnreachableServerIsUnavailable) {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  int port = ntohs(addr.sin_port);
-  ::close(s);  // nothing listens there now
+  int port = testing::FreePort();  // nothing listens there
   auto email = Connect(
       {{"host", "127.0.0.1"}, {"port", port}, {"from_address", "a@b.c"}, {"timeout_ms", 2000}});
   ASSERT_FALSE(email.ok());
@@ -185,15 +177,7 @@ TEST(EmailTest, UnreachableServerIsUnavailable) {
 class RejectingSmtpPeer {
  public:
   RejectingSmtpPeer() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len);
-    ::listen(listener_, 4);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listener_ = testing::ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~RejectingSmtpPeer() {

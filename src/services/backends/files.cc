@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/strings.h"
 #include "services/backends/backends.h"
 
 namespace edgegate::services::backends {
@@ -208,8 +209,7 @@ class FilesConnection final : public Connection {
     if (args.size() > 2 && !args[2].is_null()) {
       ASSIGN_OR_RETURN(content_type, StringArg(args, 2, "put", "content_type"));
     }
-    if (std::any_of(content_type.begin(), content_type.end(),
-                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    if (base::HasControlCharacter(content_type)) {
       return base::InvalidArgument("put: content_type contains a control character");
     }
     std::error_code ec;

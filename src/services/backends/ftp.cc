@@ -61,44 +61,8 @@ struct Options {
   int64_t timeout_ms = 5000;
 };
 
-// What one transfer left behind.
-struct Exchange {
-  CURLcode code = CURLE_OK;
-  std::string error;                 // libcurl's error buffer
-  std::vector<std::string> replies;  // FTP reply lines (SFTP has none)
-  std::string body;
-  bool too_large = false;
-};
-
-size_t OnReply(char* data, size_t size, size_t count, void* user) {
-  std::string line(data, size * count);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
-    line.pop_back();
-  }
-  static_cast<Exchange*>(user)->replies.push_back(std::move(line));
-  return size * count;
-}
-
-size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* x = static_cast<Exchange*>(user);
-  if (x->body.size() + size * count > kMaxFileBytes) {
-    x->too_large = true;
-    return 0;
-  }
-  x->body.append(data, size * count);
-  return size * count;
-}
-
-size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
-  auto* rest = static_cast<std::string_view*>(user);
-  size_t n = std::min(size * count, rest->size());
-  std::copy_n(rest->data(), n, buffer);
-  rest->remove_prefix(n);
-  return n;
-}
-
 // The last FTP reply with a 4xx/5xx code, or empty.
-std::string_view LastRejection(const Exchange& x) {
+std::string_view LastRejection(const curl::Response& x) {
   for (auto it = x.replies.rbegin(); it != x.replies.rend(); ++it) {
     if (it->size() >= 4 && ((*it)[0] == '4' || (*it)[0] == '5') && (*it)[3] == ' ') {
       return *it;
@@ -109,16 +73,16 @@ std::string_view LastRejection(const Exchange& x) {
 
 // The Status of a failed exchange, with libcurl's reason and the server's last rejection;
 // classified by curl::CurlError (login denied, unreachable → Unavailable; else BackendError).
-base::Status ExchangeError(const Exchange& x) {
+base::Status ExchangeError(const curl::Response& x) {
   if (x.too_large) {
     return base::BackendError("ftp: the file is larger than " + std::to_string(kMaxFileBytes) +
                               " bytes");
   }
-  std::string detail = x.error.empty() ? curl_easy_strerror(x.code) : x.error;
+  std::string detail = x.error.empty() ? curl_easy_strerror(x.result) : x.error;
   if (std::string_view rejection = LastRejection(x); !rejection.empty()) {
     detail += " (" + std::string(rejection) + ")";
   }
-  return curl::CurlError(x.code, kType, detail);
+  return curl::CurlError(x.result, kType, detail);
 }
 
 // "a b/ü" → "a%20b/%C3%BC": each segment escaped, the slashes kept.
@@ -285,12 +249,12 @@ class FtpConnection final : public Connection {
 
  private:
   base::Result<json::value> Get(std::string_view path) {
-    CURL* h = Prepare(options_.root + EncodePath(easy_.get(), path));
-    Exchange x = Run(h);
-    if (x.code == CURLE_REMOTE_FILE_NOT_FOUND || IsMissingDirectory(x)) {
+    Prepare(options_.root + EncodePath(easy_.get(), path));
+    curl::Response x = Run();
+    if (x.result == CURLE_REMOTE_FILE_NOT_FOUND || IsMissingDirectory(x)) {
       return json::value(nullptr);
     }
-    if (x.code != CURLE_OK) {
+    if (x.result != CURLE_OK) {
       return ExchangeError(x);
     }
     return json::value(json::string(std::move(x.body)));
@@ -300,12 +264,8 @@ class FtpConnection final : public Connection {
     CURL* h = Prepare(options_.root + EncodePath(easy_.get(), path));
     curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS,
                      static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
-    curl_easy_setopt(h, CURLOPT_READDATA, &bytes);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(bytes.size()));
-    Exchange x = Run(h);
-    if (x.code != CURLE_OK) {
+    curl::Response x = Run(bytes);
+    if (x.result != CURLE_OK) {
       return ExchangeError(x);
     }
     return json::value(nullptr);
@@ -326,8 +286,8 @@ class FtpConnection final : public Connection {
     CURL* h = Prepare(options_.root);
     curl_easy_setopt(h, CURLOPT_QUOTE, quote.get());
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    Exchange x = Run(h);
-    if (x.code != CURLE_OK) {
+    curl::Response x = Run();
+    if (x.result != CURLE_OK) {
       return ExchangeError(x);
     }
     return json::value(nullptr);
@@ -343,17 +303,17 @@ class FtpConnection final : public Connection {
     if (mlsd) {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "MLSD");
     }
-    Exchange x = Run(h);
+    curl::Response x = Run();
     std::string_view rejection = LastRejection(x);
-    if (mlsd && x.code != CURLE_OK &&
+    if (mlsd && x.result != CURLE_OK &&
         (rejection.starts_with("500") || rejection.starts_with("502"))) {
       mlsd_supported_ = false;  // the server does not know MLSD: LIST from now on
       return List(path);
     }
-    if (IsMissingDirectory(x) || x.code == CURLE_REMOTE_FILE_NOT_FOUND) {
+    if (IsMissingDirectory(x) || x.result == CURLE_REMOTE_FILE_NOT_FOUND) {
       return json::value(json::array());
     }
-    if (x.code != CURLE_OK) {
+    if (x.result != CURLE_OK) {
       return ExchangeError(x);
     }
     json::array entries;
@@ -373,8 +333,8 @@ class FtpConnection final : public Connection {
   }
 
   // FTP: a CWD into a directory that is not there (libcurl reports "access denied" to it).
-  static bool IsMissingDirectory(const Exchange& x) {
-    return x.code == CURLE_REMOTE_ACCESS_DENIED && LastRejection(x).starts_with("550");
+  static bool IsMissingDirectory(const curl::Response& x) {
+    return x.result == CURLE_REMOTE_ACCESS_DENIED && LastRejection(x).starts_with("550");
   }
 
   // "…" with '"' and '\' escaped: libcurl's SFTP quote commands take quoted paths.
@@ -389,14 +349,12 @@ class FtpConnection final : public Connection {
     return out + "\"";
   }
 
-  // Resets the handle (its session stays open) and sets what every request shares.
+  // Resets the handle (its session stays open) and sets what every request shares (Run() adds
+  // the overall timeouts and the callbacks).
   CURL* Prepare(const std::string& url) {
     easy_.Reset();
     CURL* h = easy_.get();
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
     curl_easy_setopt(h, CURLOPT_ACCEPTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
     curl_easy_setopt(h, CURLOPT_USERNAME, options_.username.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
@@ -423,19 +381,17 @@ class FtpConnection final : public Connection {
     return h;
   }
 
-  Exchange Run(CURL* h) {
-    Exchange x;
-    char error[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnReply);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    x.code = curl_easy_perform(h);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `error` dies with this frame
-    x.error = error;
+  // Runs the request Prepare() configured (uploading `upload` if set, a body over
+  // kMaxFileBytes aborted) and remembers the FTP entry path.
+  curl::Response Run(std::optional<std::string_view> upload = std::nullopt) {
+    curl::RequestOptions request;
+    request.timeout_ms = options_.timeout_ms;
+    request.upload = upload;
+    request.max_body_bytes = kMaxFileBytes;
+    curl::Response x = curl::Run(easy_, request);
     char* entry = nullptr;
-    if (!options_.sftp && curl_easy_getinfo(h, CURLINFO_FTP_ENTRY_PATH, &entry) == CURLE_OK &&
+    if (!options_.sftp &&
+        curl_easy_getinfo(easy_.get(), CURLINFO_FTP_ENTRY_PATH, &entry) == CURLE_OK &&
         entry != nullptr) {
       entry_path_ = entry;
     }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "services/backends/backends.h"
 
 namespace edgegate::services::backends {
@@ -42,31 +43,6 @@ constexpr ConfigKey kKeys[] = {
     {.name = "use_ssl", .type = KeyType::kBool},
     {.name = "connect_timeout_ms", .type = KeyType::kInt, .min = 1, .max = 600000},
 };
-
-// True if `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = byte(i);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4)) {
-      return false;
-    }
-    for (size_t k = 1; k < n; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) {
-        return false;
-      }
-    }
-    unsigned char c1 = n > 1 ? byte(i + 1) : 0;
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
-        (c == 0xF4 && c1 > 0x8F)) {
-      return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 // Client and server errors that mean the connection is gone: the actor must reconnect.
 bool IsConnectionLost(unsigned int error) {
@@ -184,7 +160,7 @@ base::Status BindParam(const json::value& v, Params::Value& value, MYSQL_BIND& b
       const json::string& s = v.get_string();
       // Text travels in the connection's charset (collations apply); other bytes as binary, so
       // they reach a BLOB column unchanged.
-      bool text = IsValidUtf8(std::string_view(s.data(), s.size()));
+      bool text = base::IsValidUtf8(std::string_view(s.data(), s.size()));
       bind.buffer_type = text ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
       bind.buffer = const_cast<char*>(s.data());
       bind.buffer_length = s.size();

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "services/backends/backends.h"
 
 namespace edgegate::services::backends {
@@ -59,31 +60,6 @@ constexpr ConfigKey kKeys[] = {
      .choices = "disable|allow|prefer|require|verify-ca|verify-full"},
     {.name = "connect_timeout_ms", .type = KeyType::kInt, .min = 1, .max = 600000},
 };
-
-// True if `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = byte(i);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4)) {
-      return false;
-    }
-    for (size_t k = 1; k < n; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) {
-        return false;
-      }
-    }
-    unsigned char c1 = n > 1 ? byte(i + 1) : 0;
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
-        (c == 0xF4 && c1 > 0x8F)) {
-      return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 // libpq's message without its trailing newline.
 std::string Trimmed(const char* message) {
@@ -131,7 +107,7 @@ void AddText(Params& p, Oid type, std::string text) {
 
 void AddString(Params& p, const json::string& s) {
   std::string_view bytes(s.data(), s.size());
-  bool text = IsValidUtf8(bytes) && bytes.find('\0') == std::string_view::npos;
+  bool text = base::IsValidUtf8(bytes) && bytes.find('\0') == std::string_view::npos;
   if (text && bytes.find('\\') != std::string_view::npos) {
     p.ambiguous.push_back(static_cast<int>(p.values.size()));
   }

@@ -3,15 +3,13 @@
 // (private to the test's connection) except where a second connection must see them; those get a
 // name unique to the process and test.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/test_env.h"
 #include "services/catalog.h"
@@ -22,85 +20,44 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
-json::object ConfigOf(const json::object& env, json::object extra = {}) {
-  json::object config{{"host", env.at("host")},         {"port", env.at("port")},
-                      {"database", env.at("database")}, {"username", env.at("user")},
-                      {"password", env.at("password")}, {"timeout_ms", 5000}};
-  for (const auto& [k, v] : extra) {
-    config[k] = v;
-  }
-  EXPECT_TRUE(ValidateConfig(PostgresType(), config).ok());
-  return config;
-}
+using testing::AllBytes;
+using testing::MustCall;
+using testing::SqlContractTest;
 
-std::unique_ptr<Connection> MustConnect(const json::object& config) {
-  auto c = PostgresType().connect(config);
-  EXPECT_TRUE(c.ok()) << c.status().message();
-  return c.ok() ? std::move(c).value() : nullptr;
-}
+constexpr testing::SqlDialect kPostgres{
+    .server = "postgres",
+    .type = &PostgresType,
+    .first_param = "$1",
+    .table_options = "",
+    .wrong_password_reason = "password authentication failed for user",
+    .closed_port_reason = "Connection refused"};
 
-// Runs a call that must succeed; null (and a test failure) otherwise.
-json::value Must(Connection& c, std::string_view op, json::array args) {
-  auto r = c.Call(op, args);
-  EXPECT_TRUE(r.ok()) << op << " " << args << ": " << r.status().message();
-  return r.ok() ? std::move(r).value() : json::value();
-}
+// The SQL contract (backend_test_util.cc): binding, transactions, connect failures.
+INSTANTIATE_TEST_SUITE_P(Postgres, SqlContractTest, ::testing::Values(kPostgres));
 
-json::value Rows(Connection& c, json::array args) {
-  json::value r = Must(c, "query", std::move(args));
-  return r.is_object() ? r.at("rows") : json::value();
-}
+class PostgresTest : public testing::SqlBackendTest {
+ protected:
+  PostgresTest() : SqlBackendTest(kPostgres) {}
+};
 
-std::string AllBytes() {
-  std::string bytes;
-  for (int b = 0; b < 256; ++b) {
-    bytes.push_back(static_cast<char>(b));
-  }
-  return bytes;
-}
-
-// A listening socket on 127.0.0.1 that never answers (the kernel completes the handshake, nobody
-// reads): a server that hangs. Returns the fd (close it) and its port.
-std::pair<int, int> SilentListener() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  EXPECT_EQ(listen(fd, 8), 0);
-  return {fd, ntohs(addr.sin_port)};
-}
-
-// A table name unique to this process and test.
-std::string TableName() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = "eg_" + std::to_string(getpid()) + "_" + info->name();
-  for (char& ch : name) {
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
-  return name.substr(0, 60);
-}
-
-TEST(PostgresTest, RoundTripsTextBinaryNullAndNumbers) {
+TEST_F(PostgresTest, RoundTripsTextBinaryNullAndNumbers) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
-  Must(*c, "execute",
-       {"CREATE TEMP TABLE t (id serial PRIMARY KEY, name text, data bytea, n int8, x float8, "
-        "flag bool)"});
+  MustCall(*c, "execute",
+           {"CREATE TEMP TABLE t (id serial PRIMARY KEY, name text, data bytea, n int8, x float8, "
+            "flag bool)"});
   const std::string text = "Grüße, 世界 🚀";
   const std::string bytes = AllBytes();
-  json::value ins = Must(*c, "execute",
-                         {"INSERT INTO t (name, data, n, x, flag) VALUES ($1, $2, $3, $4, $5)",
-                          json::string(text), json::string(bytes), -42, 1.25, true});
+  json::value ins = MustCall(*c, "execute",
+                             {"INSERT INTO t (name, data, n, x, flag) VALUES ($1, $2, $3, $4, $5)",
+                              json::string(text), json::string(bytes), -42, 1.25, true});
   EXPECT_EQ(ins, json::parse(R"({"affected_rows": 1, "last_insert_id": null})"));
-  Must(*c, "execute",
-       {"INSERT INTO t (name, data, n, x, flag) VALUES ($1, $2, $3, $4, $5)", nullptr, nullptr,
-        nullptr, nullptr, nullptr});
+  MustCall(*c, "execute",
+           {"INSERT INTO t (name, data, n, x, flag) VALUES ($1, $2, $3, $4, $5)", nullptr, nullptr,
+            nullptr, nullptr, nullptr});
 
-  json::value r = Must(*c, "query", {"SELECT name, data, n, x, flag FROM t ORDER BY id"});
+  json::value r = MustCall(*c, "query", {"SELECT name, data, n, x, flag FROM t ORDER BY id"});
   ASSERT_TRUE(r.is_object());
   EXPECT_EQ(r.at("columns"), json::parse(R"(["name", "data", "n", "x", "flag"])"));
   json::array expected{json::array{json::string(text), json::string(bytes), -42, 1.25, true},
@@ -111,21 +68,21 @@ TEST(PostgresTest, RoundTripsTextBinaryNullAndNumbers) {
             json::parse("[[256]]"));
 }
 
-TEST(PostgresTest, BackslashesSurviveInTextAndBytea) {
+TEST_F(PostgresTest, BackslashesSurviveInTextAndBytea) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
-  Must(*c, "execute", {"CREATE TEMP TABLE t (name text, data bytea, doc jsonb)"});
+  MustCall(*c, "execute", {"CREATE TEMP TABLE t (name text, data bytea, doc jsonb)"});
   // Valid UTF-8 that bytea's text input would unescape ("\x41" -> "A").
   const std::string tricky = R"(\x41 a\\b \001)";
-  Must(*c, "execute",
-       {"INSERT INTO t VALUES ($1, $2, $3)", json::string(tricky), json::string(tricky),
-        R"({"path": "C:\\temp"})"});
+  MustCall(*c, "execute",
+           {"INSERT INTO t VALUES ($1, $2, $3)", json::string(tricky), json::string(tricky),
+            R"({"path": "C:\\temp"})"});
   EXPECT_EQ(Rows(*c, {"SELECT name, data, doc->>'path' FROM t"}),
             (json::array{json::array{json::string(tricky), json::string(tricky), "C:\\temp"}}));
 }
 
-TEST(PostgresTest, TypesResultsByColumnType) {
+TEST_F(PostgresTest, TypesResultsByColumnType) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
@@ -142,33 +99,22 @@ TEST(PostgresTest, TypesResultsByColumnType) {
             json::parse(R"([["2024-02-29", 42]])"));
 }
 
-TEST(PostgresTest, ExecuteCountsAffectedRows) {
+TEST_F(PostgresTest, ExecuteCountsAffectedRows) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
-  Must(*c, "execute", {"CREATE TEMP TABLE t (id int PRIMARY KEY, v text)"});
-  EXPECT_EQ(Must(*c, "execute", {"INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')"}),
+  MustCall(*c, "execute", {"CREATE TEMP TABLE t (id int PRIMARY KEY, v text)"});
+  EXPECT_EQ(MustCall(*c, "execute", {"INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')"}),
             json::parse(R"({"affected_rows": 3, "last_insert_id": null})"));
-  EXPECT_EQ(Must(*c, "execute", {"UPDATE t SET v = $1 WHERE id >= $2", "z", 2}).at("affected_rows"),
-            2);
-  EXPECT_EQ(Must(*c, "execute", {"DELETE FROM t WHERE id = $1", 99}).at("affected_rows"), 0);
+  EXPECT_EQ(
+      MustCall(*c, "execute", {"UPDATE t SET v = $1 WHERE id >= $2", "z", 2}).at("affected_rows"),
+      2);
+  EXPECT_EQ(MustCall(*c, "execute", {"DELETE FROM t WHERE id = $1", 99}).at("affected_rows"), 0);
   // RETURNING through `query` is how a new id comes back.
   EXPECT_EQ(Rows(*c, {"INSERT INTO t VALUES ($1, $2) RETURNING id", 4, "d"}), json::parse("[[4]]"));
 }
 
-TEST(PostgresTest, InjectionAttemptStaysAValue) {
-  auto env = REQUIRE_BACKEND("postgres");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  Must(*c, "execute", {"CREATE TEMP TABLE t (name text)"});
-  const std::string evil = "x'; DROP TABLE t; --";
-  Must(*c, "execute", {"INSERT INTO t VALUES ($1)", json::string(evil)});
-  EXPECT_EQ(Rows(*c, {"SELECT name FROM t WHERE name = $1", json::string(evil)}),
-            (json::array{json::array{json::string(evil)}}));
-  EXPECT_EQ(Rows(*c, {"SELECT count(*) FROM t"}), json::parse("[[1]]"));
-}
-
-TEST(PostgresTest, BackendErrorsCarryTheServersMessage) {
+TEST_F(PostgresTest, BackendErrorsCarryTheServersMessage) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
@@ -180,8 +126,8 @@ TEST(PostgresTest, BackendErrorsCarryTheServersMessage) {
       << syntax.status().message();
   EXPECT_NE(syntax.status().message().find("42601"), std::string::npos);
 
-  Must(*c, "execute", {"CREATE TEMP TABLE t (id int PRIMARY KEY)"});
-  Must(*c, "execute", {"INSERT INTO t VALUES (1)"});
+  MustCall(*c, "execute", {"CREATE TEMP TABLE t (id int PRIMARY KEY)"});
+  MustCall(*c, "execute", {"INSERT INTO t VALUES (1)"});
   auto duplicate = c->Call("execute", {"INSERT INTO t VALUES ($1)", 1});
   ASSERT_FALSE(duplicate.ok());
   EXPECT_EQ(duplicate.status().code(), base::Code::kBackendError);
@@ -194,7 +140,7 @@ TEST(PostgresTest, BackendErrorsCarryTheServersMessage) {
   EXPECT_EQ(Rows(*c, {"SELECT 1"}), json::parse("[[1]]"));
 }
 
-TEST(PostgresTest, WrongArgumentsAreInvalid) {
+TEST_F(PostgresTest, WrongArgumentsAreInvalid) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
@@ -208,71 +154,7 @@ TEST(PostgresTest, WrongArgumentsAreInvalid) {
   EXPECT_TRUE(c->Ping().ok());
 }
 
-TEST(PostgresTest, RollbackLeavesNoRowAndCommitKeepsIt) {
-  auto env = REQUIRE_BACKEND("postgres");
-  auto a = MustConnect(ConfigOf(env));
-  auto b = MustConnect(ConfigOf(env));
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  const std::string table = TableName();
-  Must(*a, "execute", {json::string("DROP TABLE IF EXISTS " + table)});
-  Must(*a, "execute", {json::string("CREATE TABLE " + table + " (v text)")});
-  const json::string insert("INSERT INTO " + table + " VALUES ($1)");
-  const json::string count("SELECT count(*) FROM " + table);
-
-  Must(*a, "execute", {"BEGIN"});
-  Must(*a, "execute", {insert, "rolled back"});
-  EXPECT_EQ(Rows(*a, {count}), json::parse("[[1]]"));
-  EXPECT_EQ(Rows(*b, {count}), json::parse("[[0]]"));  // not visible before commit
-  Must(*a, "execute", {"ROLLBACK"});
-  EXPECT_EQ(Rows(*b, {count}), json::parse("[[0]]"));
-
-  Must(*a, "execute", {"BEGIN"});
-  Must(*a, "execute", {insert, "committed"});
-  Must(*a, "execute", {"COMMIT"});
-  EXPECT_EQ(Rows(*b, {json::string("SELECT v FROM " + table)}), json::parse(R"([["committed"]])"));
-  Must(*a, "execute", {json::string("DROP TABLE " + table)});
-}
-
-TEST(PostgresTest, WrongPasswordFailsWithTheServersReason) {
-  auto env = REQUIRE_BACKEND("postgres");
-  auto c = PostgresType().connect(ConfigOf(env, {{"password", "not-the-password"}}));
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), base::Code::kUnavailable);
-  EXPECT_NE(c.status().message().find("password authentication failed for user"), std::string::npos)
-      << c.status().message();
-}
-
-TEST(PostgresTest, ClosedPortIsUnavailable) {
-  auto env = REQUIRE_BACKEND("postgres");
-  // A port that was free a moment ago: bind port 0, read it, close it.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
-  auto c = PostgresType().connect(ConfigOf(env, {{"port", ntohs(addr.sin_port)}}));
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), base::Code::kUnavailable);
-  EXPECT_NE(c.status().message().find("Connection refused"), std::string::npos)
-      << c.status().message();
-}
-
-TEST(PostgresTest, SilentServerFailsTheConnectInTime) {
-  auto env = REQUIRE_BACKEND("postgres");
-  auto [fd, port] = SilentListener();
-  Clock::time_point start = Clock::now();
-  auto c = PostgresType().connect(ConfigOf(env, {{"port", port}, {"connect_timeout_ms", 1000}}));
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
-  close(fd);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), base::Code::kUnavailable) << c.status().message();
-}
-
-TEST(PostgresTest, StatementTimeoutBoundsASlowStatement) {
+TEST_F(PostgresTest, StatementTimeoutBoundsASlowStatement) {
   auto env = REQUIRE_BACKEND("postgres");
   auto c = MustConnect(ConfigOf(env, {{"timeout_ms", 300}}));
   ASSERT_NE(c, nullptr);
@@ -286,7 +168,7 @@ TEST(PostgresTest, StatementTimeoutBoundsASlowStatement) {
   EXPECT_TRUE(c->Ping().ok());
 }
 
-TEST(PostgresTest, TerminatedConnectionIsUnavailable) {
+TEST_F(PostgresTest, TerminatedConnectionIsUnavailable) {
   auto env = REQUIRE_BACKEND("postgres");
   auto victim = MustConnect(ConfigOf(env));
   auto killer = MustConnect(ConfigOf(env));
@@ -303,7 +185,7 @@ TEST(PostgresTest, TerminatedConnectionIsUnavailable) {
   EXPECT_EQ(victim->Ping().code(), base::Code::kUnavailable);
 }
 
-TEST(PostgresTest, StoppedServerFailsTheCallInTime) {
+TEST_F(PostgresTest, StoppedServerFailsTheCallInTime) {
   auto env = REQUIRE_BACKEND("postgres");
   auto victim = MustConnect(ConfigOf(env, {{"timeout_ms", 300}}));
   ASSERT_NE(victim, nullptr);

@@ -1,16 +1,12 @@
 // Integration tests of the Redis cache against the real server that scripts/backends/up.sh starts
 // (env.json entry "redis": host, port, password). A second, raw hiredis connection plays the
 // administrator: it reads TTLs, plants values of the wrong type and kills our connection.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <thread>
 
+#include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/test_env.h"
 #include "services/catalog.h"
@@ -20,6 +16,12 @@ namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using testing::CacheContractTest;
+using testing::CacheUnderTest;
+using testing::FreePort;
+using testing::MustCall;
+using testing::SilentServer;
+using testing::TestKey;
 
 json::object ConfigOf(const json::object& env, json::object extra = {}) {
   json::object config{{"host", env.at("host")},
@@ -33,22 +35,7 @@ json::object ConfigOf(const json::object& env, json::object extra = {}) {
 }
 
 std::unique_ptr<Connection> MustConnect(const json::object& config) {
-  auto c = RedisType().connect(config);
-  EXPECT_TRUE(c.ok()) << c.status().message();
-  return c.ok() ? std::move(c).value() : nullptr;
-}
-
-// A key unique to this test and process, so parallel runs and reruns never collide.
-std::string TestKey(std::string_view suffix) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "edgegate-test:" + std::to_string(getpid()) + ":" + info->name() + ":" +
-         std::string(suffix);
-}
-
-json::value Call(Connection& c, std::string_view op, json::array args) {
-  auto r = c.Call(op, args);
-  EXPECT_TRUE(r.ok()) << op << ": " << r.status().message();
-  return r.ok() ? std::move(r).value() : json::value(nullptr);
+  return testing::MustConnect(RedisType(), config);
 }
 
 // A raw hiredis connection authenticated like ours, for checks the cache ops cannot make.
@@ -84,13 +71,15 @@ struct Admin {
   redisContext* c;
 };
 
-std::string AllBytes() {
-  std::string s;
-  for (int i = 0; i < 256; ++i) {
-    s.push_back(static_cast<char>(i));
-  }
-  return s;
-}
+// The cache contract (backend_test_util.cc); the binary round trip uses a key with NUL and 0xFF
+// bytes.
+INSTANTIATE_TEST_SUITE_P(Redis, CacheContractTest,
+                         ::testing::Values(CacheUnderTest{
+                             .server = "redis",
+                             .type = &RedisType,
+                             .config_of = [](const json::object& env) { return ConfigOf(env); },
+                             .round_trip_key = std::string("bin\0key\xff", 8),
+                             .incr_refusal = "not an integer"}));
 
 TEST(RedisTest, IsRegisteredAsACache) {
   const ServiceType* t = FindType("redis");
@@ -108,83 +97,16 @@ TEST(RedisTest, IsRegisteredAsACache) {
                   .ok());
 }
 
-TEST(RedisTest, RoundTripsBinaryAndNonAsciiValues) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  std::string binary_key = TestKey(std::string("bin\0key\xff", 8));
-  for (const std::string& value : {AllBytes(),
-                                   std::string("h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 "
-                                               "\xe6\x97\xa5\xe6\x9c\xac"),
-                                   std::string()}) {
-    EXPECT_TRUE(Call(*c, "set", {json::string(binary_key), json::string(value)}).is_null());
-    json::value got = Call(*c, "get", {json::string(binary_key)});
-    ASSERT_TRUE(got.is_string());
-    EXPECT_EQ(std::string_view(got.get_string()), value);
-  }
-  EXPECT_EQ(Call(*c, "del", {json::string(binary_key)}), json::value(true));
-}
-
-TEST(RedisTest, MissingKeyReadsAsNull) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  EXPECT_TRUE(Call(*c, "get", {TestKey("absent")}).is_null());
-  EXPECT_EQ(Call(*c, "exists", {TestKey("absent")}), json::value(false));
-  EXPECT_EQ(Call(*c, "del", {TestKey("absent")}), json::value(false));
-  EXPECT_EQ(Call(*c, "expire", {TestKey("absent"), 10}), json::value(false));
-}
-
-TEST(RedisTest, ValueWithTtlExpires) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  std::string key = TestKey("ttl");
-  Call(*c, "set", {key, "soon gone", 1});
-  EXPECT_EQ(Call(*c, "get", {key}), json::value("soon gone"));
-  Clock::time_point deadline = Clock::now() + std::chrono::seconds(3);
-  while (!Call(*c, "get", {key}).is_null() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_TRUE(Call(*c, "get", {key}).is_null()) << "still there after 3 s";
-}
-
-TEST(RedisTest, DelAndExistsReportWhetherTheKeyExisted) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  std::string key = TestKey("k");
-  Call(*c, "set", {key, "v"});
-  EXPECT_EQ(Call(*c, "exists", {key}), json::value(true));
-  EXPECT_EQ(Call(*c, "del", {key}), json::value(true));
-  EXPECT_EQ(Call(*c, "exists", {key}), json::value(false));
-  EXPECT_EQ(Call(*c, "del", {key}), json::value(false));
-}
-
 TEST(RedisTest, IncrCountsFromZeroByAnyAmount) {
   auto env = REQUIRE_BACKEND("redis");
   auto c = MustConnect(ConfigOf(env));
   ASSERT_NE(c, nullptr);
   std::string key = TestKey("n");
-  EXPECT_EQ(Call(*c, "incr", {key}), json::value(1));
-  EXPECT_EQ(Call(*c, "incr", {key, 5}), json::value(6));
-  EXPECT_EQ(Call(*c, "incr", {key, -10}), json::value(-4));
-  EXPECT_EQ(Call(*c, "get", {key}), json::value("-4"));
-  Call(*c, "del", {key});
-}
-
-TEST(RedisTest, IncrOfANonIntegerIsABackendErrorWithRedisMessage) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  std::string key = TestKey("text");
-  Call(*c, "set", {key, "abc"});
-  auto r = c->Call("incr", {key, 1});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), base::Code::kBackendError);
-  EXPECT_NE(r.status().message().find("not an integer"), std::string::npos) << r.status().message();
-  Call(*c, "del", {key});
-  EXPECT_TRUE(c->Ping().ok()) << "the connection survives a backend error";
+  EXPECT_EQ(MustCall(*c, "incr", {key}), json::value(1));
+  EXPECT_EQ(MustCall(*c, "incr", {key, 5}), json::value(6));
+  EXPECT_EQ(MustCall(*c, "incr", {key, -10}), json::value(-4));
+  EXPECT_EQ(MustCall(*c, "get", {key}), json::value("-4"));
+  MustCall(*c, "del", {key});
 }
 
 TEST(RedisTest, ValueOfAnotherTypeIsABackendError) {
@@ -207,43 +129,19 @@ TEST(RedisTest, ExpireSetsAndZeroClearsTheTtl) {
   ASSERT_NE(c, nullptr);
   Admin admin(env);
   std::string key = TestKey("e");
-  Call(*c, "set", {key, "v"});
+  MustCall(*c, "set", {key, "v"});
   EXPECT_EQ(admin.Run("TTL", key), "-1");
-  EXPECT_EQ(Call(*c, "expire", {key, 100}), json::value(true));
+  EXPECT_EQ(MustCall(*c, "expire", {key, 100}), json::value(true));
   int64_t ttl = std::stoll(admin.Run("TTL", key));
   EXPECT_GT(ttl, 90);
   EXPECT_LE(ttl, 100);
-  EXPECT_EQ(Call(*c, "expire", {key, 0}), json::value(true));
+  EXPECT_EQ(MustCall(*c, "expire", {key, 0}), json::value(true));
   EXPECT_EQ(admin.Run("TTL", key), "-1") << "expire 0 removes the expiry, keeps the key";
-  Call(*c, "set", {key, "v", 100});
-  Call(*c, "set", {key, "w"});
+  MustCall(*c, "set", {key, "v", 100});
+  MustCall(*c, "set", {key, "w"});
   EXPECT_EQ(admin.Run("TTL", key), "-1") << "set without ttl clears an earlier one";
-  EXPECT_EQ(Call(*c, "expire", {TestKey("absent"), 0}), json::value(false));
-  Call(*c, "del", {key});
-}
-
-TEST(RedisTest, BadArgumentsAreRefusedBeforeAnythingIsSent) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  for (auto [op, args] : {std::pair<std::string_view, json::array>{"nope", {"k"}},
-                          {"get", {1}},
-                          {"set", {"k"}},
-                          {"set", {"k", "v", -1}},
-                          {"incr", {"k", "1"}},
-                          {"expire", {"k"}},
-                          {"expire", {"k", -5}}}) {
-    auto r = c->Call(op, args);
-    ASSERT_FALSE(r.ok()) << op;
-    EXPECT_EQ(r.status().code(), base::Code::kInvalidArgument) << op << r.status().message();
-  }
-}
-
-TEST(RedisTest, PingRoundTrips) {
-  auto env = REQUIRE_BACKEND("redis");
-  auto c = MustConnect(ConfigOf(env));
-  ASSERT_NE(c, nullptr);
-  EXPECT_TRUE(c->Ping().ok());
+  EXPECT_EQ(MustCall(*c, "expire", {TestKey("absent"), 0}), json::value(false));
+  MustCall(*c, "del", {key});
 }
 
 TEST(RedisTest, WrongPasswordFailsWithRedisReason) {
@@ -270,10 +168,10 @@ TEST(RedisTest, DatabaseSelectionIsolatesKeys) {
   ASSERT_NE(one, nullptr);
   ASSERT_NE(two, nullptr);
   std::string key = TestKey("db");
-  Call(*one, "set", {key, "in one"});
-  EXPECT_TRUE(Call(*two, "get", {key}).is_null());
-  EXPECT_EQ(Call(*one, "get", {key}), json::value("in one"));
-  Call(*one, "del", {key});
+  MustCall(*one, "set", {key, "in one"});
+  EXPECT_TRUE(MustCall(*two, "get", {key}).is_null());
+  EXPECT_EQ(MustCall(*one, "get", {key}), json::value("in one"));
+  MustCall(*one, "del", {key});
 
   auto out_of_range = RedisType().connect(ConfigOf(env, {{"database", 100000}}));
   ASSERT_FALSE(out_of_range.ok());
@@ -289,24 +187,6 @@ TEST(RedisTest, TlsIsRefusedNamingTheKey) {
   EXPECT_EQ(r.status().field(), "config.use_tls");
 }
 
-sockaddr_in Loopback() {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-// A port nothing listens on: bound, then closed.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = Loopback();
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(RedisTest, UnreachableServerIsUnavailable) {
   auto r = RedisType().connect(json::object{{"host", "127.0.0.1"}, {"port", FreePort()}});
   ASSERT_FALSE(r.ok());
@@ -315,17 +195,10 @@ TEST(RedisTest, UnreachableServerIsUnavailable) {
 }
 
 TEST(RedisTest, ServerThatNeverAnswersTimesOut) {
-  // A listening socket that never accepts: the kernel completes the handshake, nobody answers.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = Loopback();
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  SilentServer silent;  // the kernel completes the handshake, nobody answers
   Clock::time_point start = Clock::now();
   auto r = RedisType().connect(
-      json::object{{"host", "127.0.0.1"}, {"port", ntohs(addr.sin_port)}, {"timeout_ms", 300}});
-  close(fd);
+      json::object{{"host", "127.0.0.1"}, {"port", silent.port()}, {"timeout_ms", 300}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), base::Code::kUnavailable) << r.status().message();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));

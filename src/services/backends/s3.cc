@@ -13,6 +13,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "base/strings.h"
 #include "services/backends/backends.h"
 #include "services/backends/curl_util.h"
 
@@ -161,15 +162,6 @@ std::string Unquote(const std::string* etag) {
   return std::string(v);
 }
 
-base::Status CheckContentType(std::string_view content_type) {
-  for (char c : content_type) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return base::InvalidArgument("put: content_type contains a control character");
-    }
-  }
-  return base::OkStatus();
-}
-
 // Where and as whom a connection talks. Immutable after Connect().
 struct Target {
   std::string base;  // scheme://host[:port], no trailing slash
@@ -270,7 +262,9 @@ class S3Connection final : public Connection {
     if (args.size() > 2 && !args[2].is_null()) {
       ASSIGN_OR_RETURN(content_type, StringArg(args, 2, "put", "content_type"));
     }
-    RETURN_IF_ERROR(CheckContentType(content_type));
+    if (base::HasControlCharacter(content_type)) {
+      return base::InvalidArgument("put: content_type contains a control character");
+    }
     ASSIGN_OR_RETURN(curl::Response r, Send("PUT", ObjectPath(key), body, content_type));
     if (!Is2xx(r)) {
       return HttpError(r);

@@ -1,16 +1,14 @@
 // Integration tests of the s3 backend against a real S3 API that verifies SigV4 (Swift s3api,
 // started by scripts/backends/up.sh s3). Reads env.json's s3 entry: endpoint, access_key,
 // secret_key, bucket, region.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <regex>
 #include <thread>
 
+#include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/curl_util.h"
 #include "services/backends/test_env.h"
@@ -20,6 +18,9 @@ namespace edgegate::services::backends {
 namespace {
 
 namespace json = boost::json;
+using testing::AllBytes;
+using testing::FreePort;
+using testing::SilentServer;
 
 json::object ConfigFrom(const json::object& env) {
   return json::object{{"endpoint", env.at("endpoint")},     {"access_key", env.at("access_key")},
@@ -37,14 +38,6 @@ std::unique_ptr<Connection> MustConnect(const json::object& config) {
 std::string UniquePrefix(std::string_view test) {
   return "t" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "-" +
          std::to_string(getpid()) + "/" + std::string(test) + "/";
-}
-
-std::string AllBytes() {
-  std::string bytes;
-  for (int i = 0; i < 256; ++i) {
-    bytes += static_cast<char>(i);
-  }
-  return bytes;
 }
 
 bool IsRfc3339(const json::value& v) {
@@ -293,35 +286,8 @@ TEST_F(S3Test, MissingBucketFailsUnlessCreateBucket) {
       << put.status().message();
 }
 
-// A listening socket that never accepts: connections complete but nobody ever answers.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), len);
-    listen(fd_, 8);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentServer() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_;
-};
-
 TEST(S3UnreachableTest, NoServerIsUnavailable) {
-  int port;
-  {
-    SilentServer closed;  // its port is free again once it is gone
-    port = closed.port();
-  }
-  json::object config{{"endpoint", "http://127.0.0.1:" + std::to_string(port)},
+  json::object config{{"endpoint", "http://127.0.0.1:" + std::to_string(FreePort())},
                       {"access_key", "a"},
                       {"secret_key", "b"},
                       {"bucket", "bucket"}};
