@@ -48,7 +48,7 @@ backends-down:
 	EDGEGATE_BACKENDS_DIR=$(BACKENDS_DIR) bash scripts/backends/down.sh
 
 # Benchmarks against peers (nginx, nginx+Lua, Node.js) in a Release build; writes
-# bench/RESULTS.md. `make bench BENCH_ARGS=--quick` is a one-minute smoke run.
+# bench/RESULTS.md. `make bench BENCH_ARGS=--quick` is a smoke run of about 1.5 minutes.
 BENCH_DIR  ?= build-release
 BENCH_ARGS ?=
 bench: deps

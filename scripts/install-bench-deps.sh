@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the benchmarks need (`make bench`): the load generator, the
-# peers Edgegate is measured against, and Google Benchmark for bench/micro.
+# peers Edgegate is measured against, Google Benchmark for bench/micro, and the Redis and
+# PostgreSQL servers and clients of the service benchmark (7).
 #
 # Idempotent and cheap when nothing is missing (scripts/lib/ensure-packages.sh). Node.js counts
 # as present when a `node` binary is on the PATH, whatever installed it.
@@ -14,6 +15,10 @@ packages=(
   libbenchmark-dev        # bench/micro (Google Benchmark)
   procps                  # ps/pgrep, handy when a run is inspected by hand
   util-linux              # taskset (pins servers and wrk to different cores)
+  redis-server            # benchmark 7: the Redis that scripts/backends/up.sh starts
+  redis-tools             # benchmark 7: redis-benchmark (and redis-cli)
+  postgresql-15           # benchmark 7: the PostgreSQL up.sh starts, and its pgbench
+  postgresql-client-15    # benchmark 7: psql (up.sh's fixtures), the pgbench on the PATH
 )
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/ensure-packages.sh"

@@ -24,10 +24,10 @@ class LoadRun:
     socket_errors: int
 
 
-def measure(server, path, duration_s):
+def measure(server, path, duration_s, connections=wrk.CONNECTIONS):
     """One wrk run against `server`; its LoadRun. BenchError if the server died meanwhile."""
     before = server.process.cpu_ticks()
-    result = wrk.run(f"http://127.0.0.1:{server.port}{path}", duration_s)
+    result = wrk.run(f"http://127.0.0.1:{server.port}{path}", duration_s, connections)
     if not server.process.alive():
         raise BenchError(f"{server.name} exited during a load run\n{server.process.log_tail()}")
     cpu_s = (server.process.cpu_ticks() - before) / CLK_TCK

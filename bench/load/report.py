@@ -4,6 +4,7 @@ Targets are compared, never asserted: a missed one is marked, and the run still 
 """
 
 import micro
+import services_report
 from stats import (fmt_bytes, fmt_count, fmt_ratio, fmt_summary, fmt_time, ratio, summarize)
 
 EDGEGATE = "Edgegate"
@@ -116,7 +117,8 @@ def _verdict(meets):
 def targets_table(results):
     lines = ["| figure | target | measured (from medians) | meets |", "|---|---|---|---|"]
     lines += [f"| {figure} | {target} | {measured} | {_verdict(meets)} |"
-              for figure, target, measured, meets in target_rows(results)]
+              for figure, target, measured, meets in
+              target_rows(results) + services_report.target_rows(results)]
     return lines
 
 
@@ -162,6 +164,8 @@ def load_section(title, section):
 def micro_section(results):
     lines = ["## 3. Dispatch path (Google Benchmark, bench/micro)", ""]
     data = results.get("micro", {})
+    if not data:
+        return lines + ["Not run.", ""]
     if "note" in data:
         return lines + [data["note"], ""]
     lines += ["CPU time per operation; min / **median** / max over repetitions.", "",
@@ -275,11 +279,12 @@ def render(results, meta):
     lines = ["# Edgegate benchmark results", "",
              "Written by `bench/load/run.py` (`make bench`); see bench/README.md.", ""]
     lines += [f"- {key}: {value}" for key, value in meta.items()]
-    lines += ["", "## Targets (issue 3)", ""] + targets_table(results) + [""]
+    lines += ["", "## Targets (issues 3 and 5)", ""] + targets_table(results) + [""]
     lines += load_section("1. HTTP hello world vs peers", results.get("hello"))
     lines += load_section("2. JSON + path and query params", results.get("json"))
     lines += micro_section(results)
     lines += deploy_section(results)
     lines += swap_section(results)
     lines += memory_section(results)
-    return "\n".join(lines) + "\n" + HOW_MEASURED
+    lines += services_report.section(results)
+    return "\n".join(lines) + "\n" + HOW_MEASURED + services_report.HOW_MEASURED

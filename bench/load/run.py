@@ -3,15 +3,18 @@
 
     python3 bench/load/run.py [--quick] --bin build-release/src/cli/edgegate \
         --sdk-dir build-release/sdk [--micro build-release/bench/micro/dispatch_bench] \
-        [--out bench/RESULTS.md]
+        [--out bench/RESULTS.md] [--only PART]
 
 Runs, in order: 1. hello world and 2. JSON + params under wrk against nginx, nginx + Lua and
-Node.js; 4. deploy latency; 5. hot swaps under load; 6. memory; 3. the dispatch
-micro-benchmarks (if the binary exists). Prints the results and writes them to --out.
+Node.js; 4. deploy latency; 5. hot swaps under load; 6. memory; 7. service calls (memory cache,
+Redis and PostgreSQL, issue 5); 3. the dispatch micro-benchmarks (if the binary exists). Prints
+the results and writes them to --out. `--only` (repeatable) runs some parts: peers (1, 2, 4, 5),
+memory (6), services (7), micro (3).
 
 Python 3 stdlib only. Load goes to 127.0.0.1 only. Every server is started here on a free port
-in a temporary directory and stopped on the way out, also on error or SIGTERM. The default run
-takes about 5 minutes (bounded under 10); --quick is a smoke run of about a minute.
+in a temporary directory and stopped on the way out, also on error or SIGTERM (the Redis and
+PostgreSQL of benchmark 7 through scripts/backends/up.sh and down.sh). The default run takes
+about 7 minutes (bounded under 10); --quick is a smoke run of about a minute and a half.
 Exit status: 0 whatever the figures (targets are reported, not asserted); 1 if a server fails to
 start, a setup request fails, or the micro-benchmarks fail to run.
 """
@@ -29,11 +32,13 @@ import sys
 import tempfile
 import time
 
+import backends
 import deploy
 import load
 import memory
 import micro
 import report
+import services
 from procs import SERVER_CPU, BenchError, pinning_enabled, raise_nofile_limit
 from servers import (HELLO_BODY, HELLO_PATH, JSON_BODY, JSON_PATH, JSON_SOURCE, NGINX_MODULES,
                      EdgegateServer, NginxServer, NodeServer, hello_source, json_source, read_route)
@@ -58,11 +63,17 @@ class Plan:
     micro_repetitions: int = 5
     micro_min_time_s: float = 0.2
     micro_timeout_s: int = 300
+    overhead_rounds: int = 6  # benchmark 7a: 3 paths x rounds x overhead_load_s
+    overhead_load_s: int = 2
+    service_rounds: int = 3  # benchmark 7b, 7c: 5 runs x rounds x service_load_s
+    service_load_s: int = 3
 
 
 QUICK = Plan(rounds=1, load_s=2, warmup_s=1, deploy_samples=3, swap_s=2, swaps=10, handlers=10,
              connections=1_000, connect_timeout_s=60, micro_repetitions=1, micro_min_time_s=0.05,
-             micro_timeout_s=120)
+             micro_timeout_s=120, overhead_rounds=2, overhead_load_s=1, service_rounds=1,
+             service_load_s=2)
+PARTS = ("peers", "memory", "services", "micro")
 
 
 def parse_args(argv):
@@ -75,7 +86,11 @@ def parse_args(argv):
     parser.add_argument("--rounds", type=int, help="override the number of load rounds")
     parser.add_argument("--connections", type=int, help="override the idle connection count")
     parser.add_argument("--keep-temp", action="store_true", help="keep the servers' directories")
+    parser.add_argument("--only", action="append", choices=PARTS,
+                        help="run only this part (repeatable): peers = 1, 2, 4, 5; memory = 6; "
+                             "services = 7; micro = 3")
     args = parser.parse_args(argv)
+    args.only = set(args.only or PARTS)
     for name in ("bin", "sdk_dir", "micro", "out"):
         if getattr(args, name):
             setattr(args, name, os.path.abspath(getattr(args, name)))
@@ -96,10 +111,15 @@ def log(message):
 
 
 def check_prerequisites(args):
-    """BenchError naming what is missing (binaries, SDK tree, nginx modules)."""
-    missing = [tool for tool in ("wrk", "nginx", "node", "taskset") if not shutil.which(tool)]
-    missing += [str(NGINX_MODULES / m) for m in ("ndk_http_module.so", "ngx_http_lua_module.so")
-                if not (NGINX_MODULES / m).exists()]
+    """BenchError naming what is missing (binaries, SDK tree, nginx modules, backend clients)."""
+    missing = [tool for tool in ("wrk", "taskset") if not shutil.which(tool)]
+    if args.only & {"peers", "memory"}:
+        missing += [tool for tool in ("nginx", "node") if not shutil.which(tool)]
+        missing += [str(NGINX_MODULES / m) for m in ("ndk_http_module.so",
+                                                     "ngx_http_lua_module.so")
+                    if not (NGINX_MODULES / m).exists()]
+    if "services" in args.only:
+        missing += backends.missing_tools()
     if not os.access(args.bin, os.X_OK):
         missing.append(f"{args.bin} (build the edgegate target)")
     if not (pathlib.Path(args.sdk_dir) / "include/edgegate/sdk.hpp").exists():
@@ -156,6 +176,16 @@ def run_memory_benchmarks(args, plan, workdir, fd_limit, results):
     results["memory"] = {"handlers": handlers, "connections": connections}
 
 
+def run_service_benchmarks(args, plan, workdir, results):
+    """Benchmark 7. A failure (a backend that does not start...) is recorded for the report
+    rather than raised, so that the other figures are still written."""
+    try:
+        results["services"] = services.run(args, plan, workdir, log)
+    except BenchError as e:
+        log(f"error: 7. service calls: {e}")
+        results["services"] = {"error": str(e).splitlines()[0]}
+
+
 def run_micro(args, plan, results):
     log("3. dispatch micro-benchmarks")
     results["micro"] = micro.run(args.micro, plan.micro_repetitions, plan.micro_min_time_s,
@@ -195,12 +225,13 @@ def binary_identity(path):
 
 
 def tool_versions(args):
-    """One line: the versions of the gateway, the peers and wrk."""
+    """One line: the versions of the gateway, the peers, wrk and the backends' clients."""
     first_lines = [(_output(cmd).splitlines() or ["?"])[0] for cmd in (
-        [args.bin, "version"], ["nginx", "-v"], ["node", "--version"], ["wrk", "-v"])]
-    edgegate, nginx, node, wrk = first_lines
+        [args.bin, "version"], ["nginx", "-v"], ["node", "--version"], ["wrk", "-v"],
+        ["redis-benchmark", "--version"], [backends.pgbench_binary() or "pgbench", "--version"])]
+    edgegate, nginx, node, wrk, redis_benchmark, pgbench = first_lines
     return f"{edgegate}; {nginx.replace('nginx version: ', '')}; node {node}; " \
-           f"{wrk.split(' Copyright')[0]}"
+           f"{wrk.split(' Copyright')[0]}; {redis_benchmark}; {pgbench}"
 
 
 def metadata(args, plan, elapsed_s, load_at_start):
@@ -212,7 +243,10 @@ def metadata(args, plan, elapsed_s, load_at_start):
                     f"Linux {uname.release} ({uname.machine})"),
         "commit": git_commit(),
         "mode": (f"{'quick' if args.quick else 'full'}: {plan.rounds} round(s) of "
-                 f"{plan.load_s} s per load figure"),
+                 f"{plan.load_s} s per load figure; services: {plan.overhead_rounds} x "
+                 f"{plan.overhead_load_s} s (7a), {plan.service_rounds} x "
+                 f"{plan.service_load_s} s (7b, 7c)"
+                 f"{'' if args.only == set(PARTS) else '; only ' + ', '.join(sorted(args.only))}"),
         "pinning": pinning,
         "load average at start": load_at_start,
         "binary": binary_identity(args.bin),
@@ -261,16 +295,24 @@ def main(argv):
     try:
         fd_limit = raise_nofile_limit()
         results = {}
-        run_peer_benchmarks(args, plan, workdir, results)
-        run_memory_benchmarks(args, plan, workdir, fd_limit, results)
-        run_micro(args, plan, results)
+        if "peers" in args.only:
+            run_peer_benchmarks(args, plan, workdir, results)
+        if "memory" in args.only:
+            run_memory_benchmarks(args, plan, workdir, fd_limit, results)
+        if "services" in args.only:
+            run_service_benchmarks(args, plan, workdir, results)
+        if "micro" in args.only:
+            run_micro(args, plan, results)
         elapsed = time.monotonic() - started
         write_report(args, plan, results, elapsed, load_at_start)
         if elapsed > TIME_BUDGET_S:
             log(f"warning: the run took {elapsed:.0f}s, over its {TIME_BUDGET_S}s budget")
         completed = True
-        if results["micro"].get("failed"):
+        if results.get("micro", {}).get("failed"):
             log(f"error: micro-benchmarks {results['micro']['note']}")
+            return 1
+        if "error" in results.get("services", {}):
+            log(f"error: 7. service calls: {results['services']['error']}")
             return 1
         return 0
     except BenchError as e:

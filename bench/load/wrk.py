@@ -28,8 +28,8 @@ class WrkResult:
         return sum(self.socket_errors.values())
 
 
-def command(url, duration_s):
-    return pinned(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration_s}s", "--latency",
+def command(url, duration_s, connections=CONNECTIONS):
+    return pinned(["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{duration_s}s", "--latency",
                    url], LOAD_CPU)
 
 
@@ -58,14 +58,14 @@ def parse(text):
         socket_errors=errors)
 
 
-def run(url, duration_s):
-    """Runs wrk to completion; returns its WrkResult."""
-    return finish(start(url, duration_s), duration_s)
+def run(url, duration_s, connections=CONNECTIONS):
+    """Runs wrk to completion (`connections` keep-alive connections); returns its WrkResult."""
+    return finish(start(url, duration_s, connections), duration_s)
 
 
-def start(url, duration_s):
+def start(url, duration_s, connections=CONNECTIONS):
     """Starts wrk in the background; pass the result to finish()."""
-    return subprocess.Popen(command(url, duration_s), stdout=subprocess.PIPE,
+    return subprocess.Popen(command(url, duration_s, connections), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
 
 
