@@ -11,6 +11,10 @@ namespace json = boost::json;
 
 struct Actor::Worker {
   std::thread thread;
+  // Each worker sleeps on its own condition variable, so a message wakes one worker (the
+  // transaction's owner, or one idle worker) instead of all of them. Guarded by mu_.
+  std::condition_variable cv;
+  bool idle = false;
   std::unique_ptr<Connection> connection;
   int64_t tx = 0;  // the transaction this worker's connection is in (guarded by mu_)
   uint64_t checked_epoch = 0;  // broken_epoch_ when this connection was last known good
@@ -66,8 +70,12 @@ Actor::Admission Actor::Submit(Message& message) {
       return Admission::kBusy;
     }
     inbox_.push_back(std::move(message));
+    Worker* target = WorkerFor(inbox_.back());
+    if (target != nullptr) {
+      target->idle = false;  // claimed: the next message goes to another idle worker
+      target->cv.notify_one();
+    }
   }
-  cv_.notify_all();
   return Admission::kQueued;
 }
 
@@ -113,17 +121,36 @@ bool Actor::TakeRunnable(Worker& worker, Message* out) {
   return false;
 }
 
+Actor::Worker* Actor::WorkerFor(const Message& message) {
+  if (message.tx != 0) {
+    auto owner = tx_owner_.find(message.tx);
+    if (owner != tx_owner_.end()) {
+      return owner->second;  // busy or not: it takes the message when it looks next
+    }
+  }
+  for (auto& w : workers_) {
+    if (w->idle && w->tx == 0) {
+      return w.get();
+    }
+  }
+  return nullptr;  // every worker is busy; each looks at the inbox before sleeping again
+}
+
 void Actor::Run(Worker& worker) {
   std::unique_lock lock(mu_);
   while (true) {
     Message message;
-    cv_.wait(lock, [&] { return stopping_ || TakeRunnable(worker, &message); });
+    while (!stopping_ && !TakeRunnable(worker, &message)) {
+      worker.idle = true;
+      worker.cv.wait(lock);
+      worker.idle = false;
+    }
     if (!message.reply) {
-      // Woken for stopping with nothing to run. A worker inside a transaction waits for its
-      // commit or rollback until the transaction's last call could have timed out.
+      // Stopping with nothing to run. A worker inside a transaction waits for its commit or
+      // rollback until the transaction's last call could have timed out.
       if (worker.tx != 0) {
-        bool got = cv_.wait_for(lock, options_.call_timeout,
-                                [&] { return TakeRunnable(worker, &message); });
+        bool got = worker.cv.wait_for(lock, options_.call_timeout,
+                                      [&] { return TakeRunnable(worker, &message); });
         if (!got) {
           tx_owner_.erase(worker.tx);
           worker.tx = 0;
@@ -265,9 +292,11 @@ void Actor::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;  // a second Stop joins nothing and finds the inbox empty
+    for (auto& w : workers_) {
+      w->cv.notify_one();
+    }
   }
   inline_stopped_.store(true, std::memory_order_release);
-  cv_.notify_all();
   for (auto& w : workers_) {
     if (w->thread.joinable()) {
       w->thread.join();

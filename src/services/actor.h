@@ -110,6 +110,8 @@ class Actor {
   void Run(Worker& worker);
   // Picks the next runnable message for `worker` (caller holds mu_).
   bool TakeRunnable(Worker& worker, Message* out);
+  // The worker to wake for `message` (caller holds mu_), or null if none needs waking.
+  Worker* WorkerFor(const Message& message);
   base::Result<boost::json::value> Execute(Worker& worker, Message& message);
   base::Status EnsureConnected(Worker& worker);
   void Record(Clock::duration latency, bool error, const base::Status& status);
@@ -120,7 +122,6 @@ class Actor {
   const ActorOptions options_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Message> inbox_;                     // guarded by mu_
   std::unordered_map<int64_t, Worker*> tx_owner_;  // tx id -> worker holding it; guarded by mu_
   int64_t next_tx_ = 1;                           // guarded by mu_

@@ -173,6 +173,33 @@ TEST_F(ActorTest, ATransactionStaysOnOneConnection) {
   EXPECT_NE(stale.status().message().find("not open"), std::string::npos);
 }
 
+TEST_F(ActorTest, EveryMessageIsAnsweredWhenWorkersAreWokenOneAtATime) {
+  // Each message wakes one idle worker (or none, when all are busy): no message may be left
+  // waiting while a worker sleeps, with transactions in between.
+  auto actor = Make(4, /*inbox=*/10'000);
+  std::vector<std::thread> senders;
+  std::atomic<int> answered{0};
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&] {
+      Caller caller;
+      for (int i = 0; i < 100; ++i) {
+        if (i % 10 == 0) {
+          int64_t tx = caller.Call(*actor, "begin")->at("tx").as_int64();
+          EXPECT_TRUE(caller.Call(*actor, "id", {}, tx).ok());
+          EXPECT_TRUE(caller.Call(*actor, "commit", {}, tx).ok());
+        }
+        auto f = caller.Send(*actor, "echo", {i});
+        ASSERT_EQ(f.wait_for(10s), std::future_status::ready) << "a message was left waiting";
+        EXPECT_EQ(f.get()->as_int64(), i);
+        answered.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  EXPECT_EQ(answered.load(), 400);
+  EXPECT_EQ(actor->Stats().open_transactions, 0);
+}
+
 TEST_F(ActorTest, CommitWithoutATransactionIsRefused) {
   auto actor = Make(1);
   auto r = caller_.Call(*actor, "commit");
