@@ -20,7 +20,7 @@ using std::chrono::milliseconds;
 void FakeRespond(eg_call*, int, const eg_pair*, size_t, eg_str) {}
 
 const eg_host_api kFakeHost = {EG_ABI_VERSION, sizeof(eg_host_api), nullptr, nullptr, nullptr,
-                               &FakeRespond};
+                               &FakeRespond, /*service_call=*/nullptr};
 
 class RegistryTest : public ::testing::Test {
  protected:

@@ -45,11 +45,33 @@ void Respond(eg_call* call, int status, const eg_pair* headers, size_t header_co
   call->response_body.assign(body.data, body.size);
 }
 
+int ServiceCall(eg_call* call, int kind, eg_str name, eg_str op, int64_t tx, const eg_value* args,
+                size_t arg_count, const eg_json_sink* result, eg_str* error) {
+  eg_call::ServiceCallRecord record{kind, std::string(name.data, name.size),
+                                    std::string(op.data, op.size), tx, {}};
+  for (size_t i = 0; i < arg_count; ++i) {
+    const eg_value& v = args[i];
+    std::string text = v.type == EG_VALUE_INT      ? std::to_string(v.integer)
+                       : v.type == EG_VALUE_BOOL   ? (v.boolean ? "true" : "false")
+                       : v.type == EG_VALUE_DOUBLE ? std::to_string(v.number)
+                       : v.type == EG_VALUE_NULL   ? "null"
+                                                   : std::string(v.string.data, v.string.size);
+    record.args.emplace_back(v.type, std::move(text));
+  }
+  call->service_calls.push_back(std::move(record));
+  if (call->service_status != EG_SERVICE_OK) {
+    *error = Str(call->service_error);
+    return call->service_status;
+  }
+  return JsonParse(call, Str(call->service_reply), result, error) ? EG_SERVICE_OK
+                                                                   : EG_SERVICE_INVALID;
+}
+
 }  // namespace
 
 const eg_host_api& FakeHostApi() {
-  static const eg_host_api api = {
-      EG_ABI_VERSION, sizeof(eg_host_api), &QueryParams, &JsonParse, &Log, &Respond};
+  static const eg_host_api api = {EG_ABI_VERSION, sizeof(eg_host_api), &QueryParams, &JsonParse,
+                                  &Log,           &Respond,            &ServiceCall};
   return api;
 }
 

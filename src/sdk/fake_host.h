@@ -21,6 +21,18 @@ struct eg_call {
   Pairs response_headers;  // In the order the handler sent them.
   std::string response_body;
   std::vector<std::pair<int, std::string>> logs;  // (level, line)
+  // service_call: what the SDK sent (kind, name, op, tx, each argument as text; binary kept),
+  // and the scripted answer (a JSON reply, or a status other than EG_SERVICE_OK + message).
+  struct ServiceCallRecord {
+    int kind = -1;
+    std::string name, op;
+    int64_t tx = 0;
+    std::vector<std::pair<int, std::string>> args;  // (eg_value_type, value as text or bytes)
+  };
+  std::vector<ServiceCallRecord> service_calls;
+  std::string service_reply = "null";
+  int service_status = 0;
+  std::string service_error;
 };
 
 namespace edgegate::testing {

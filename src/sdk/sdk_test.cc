@@ -259,3 +259,80 @@ TEST(InvokeTest, ContextParsesArbitraryJson) {
 
 }  // namespace
 }  // namespace edgegate
+
+namespace edgegate {
+namespace {
+
+using testing::FakeHostApi;
+using testing::FakeRequest;
+
+TEST(ServicesTest, TypedCallsSendTheirOperationAndReadTheReply) {
+  FakeRequest request;
+  eg_call call;
+  call.service_reply = R"({"columns":["id","name"],"rows":[[1,"a"],[2,null]]})";
+  const eg_request& view = request.View();
+  Context ctx(FakeHostApi(), &call, view);
+  Rows rows = ctx.db("main").query("SELECT id, name FROM t WHERE id > ? AND x = ?", 0,
+                                   std::string("b\0c", 3));
+  ASSERT_EQ(call.service_calls.size(), 1u);
+  const auto& sent = call.service_calls[0];
+  EXPECT_EQ(sent.kind, EG_SERVICE_DATABASE);
+  EXPECT_EQ(sent.name, "main");
+  EXPECT_EQ(sent.op, "query");
+  ASSERT_EQ(sent.args.size(), 3u);
+  EXPECT_EQ(sent.args[0], std::make_pair(int{EG_VALUE_STRING},
+                                         std::string("SELECT id, name FROM t WHERE id > ? AND x = ?")));
+  EXPECT_EQ(sent.args[1], std::make_pair(int{EG_VALUE_INT}, std::string("0")));
+  EXPECT_EQ(sent.args[2], std::make_pair(int{EG_VALUE_STRING}, std::string("b\0c", 3)));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.at(0, "name").as_string(), "a");
+  EXPECT_TRUE(rows.at(1, "name").is_null());
+  EXPECT_EQ(rows.to_json().dump(), R"([{"id":1,"name":"a"},{"id":2,"name":null}])");
+  EXPECT_THROW(rows.at(0, "nope"), std::out_of_range);
+
+  call.service_reply = "null";
+  EXPECT_FALSE(ctx.cache("c").get("k").has_value());
+  call.service_reply = R"("v")";
+  EXPECT_EQ(ctx.cache("c").get("k").value(), "v");
+  EXPECT_EQ(call.service_calls.back().kind, EG_SERVICE_CACHE);
+}
+
+TEST(ServicesTest, AnUncaughtServiceErrorAnswersByItsCode) {
+  FakeRequest request;
+  auto handler = [](Context& ctx, const Request&) -> Response {
+    ctx.cache("sessions").get("k");
+    return Response::text(200, "unreachable");
+  };
+  const std::pair<int, int> cases[] = {{EG_SERVICE_NOT_FOUND, 503}, {EG_SERVICE_NOT_ACTIVE, 503},
+                                       {EG_SERVICE_BUSY, 503},      {EG_SERVICE_UNAVAILABLE, 503},
+                                       {EG_SERVICE_TIMEOUT, 504},   {EG_SERVICE_BACKEND, 502},
+                                       {EG_SERVICE_INVALID, 500}};
+  for (const auto& [status, http] : cases) {
+    eg_call call;
+    call.service_status = status;
+    call.service_error = "service 'sessions': why";
+    detail::Invoke(&FakeHostApi(), &call, &request.View(), handler);
+    EXPECT_EQ(call.status, http) << status;
+    EXPECT_EQ(call.response_body, R"({"error":"service 'sessions': why"})");
+  }
+}
+
+TEST(ServicesTest, ATransactionNotCommittedRollsBack) {
+  FakeRequest request;
+  eg_call call;
+  call.service_reply = R"({"tx":7})";
+  Context ctx(FakeHostApi(), &call, request.View());
+  {
+    Transaction tx = ctx.db("main").begin();
+    call.service_reply = R"({"affected_rows":1,"last_insert_id":null})";
+    EXPECT_EQ(tx.execute("UPDATE t SET x = 1").affected_rows, 1);
+  }
+  ASSERT_EQ(call.service_calls.size(), 3u);
+  EXPECT_EQ(call.service_calls[0].op, "begin");
+  EXPECT_EQ(call.service_calls[1].tx, 7);
+  EXPECT_EQ(call.service_calls[2].op, "rollback");
+  EXPECT_EQ(call.service_calls[2].tx, 7);
+}
+
+}  // namespace
+}  // namespace edgegate

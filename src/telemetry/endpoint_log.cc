@@ -33,16 +33,6 @@ std::string Truncate(std::string_view message, size_t max) {
 
 }  // namespace
 
-std::string_view LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-  }
-  return "info";
-}
-
 std::string_view LogSourceName(LogSource source) {
   switch (source) {
     case LogSource::kHandler: return "handler";

@@ -19,12 +19,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/log.h"
+
 namespace edgegate::telemetry {
 
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
+using base::LogLevel;      // the process log's levels (base/log.h)
+using base::LogLevelName;  // "debug" | "info" | "warn" | "error"
+
 enum class LogSource { kHandler, kCompile, kLifecycle };
 
-std::string_view LogLevelName(LogLevel level);    // "debug" | "info" | "warn" | "error"
 std::string_view LogSourceName(LogSource source);  // "handler" | "compile" | "lifecycle"
 
 struct LogEntry {
