@@ -95,11 +95,7 @@ json::object BindingToJson(const store::ServiceBindingRecord& b) {
 json::object TestConnection(const services::ServiceSpec& spec, Offloader& offloader) {
   base::Status status;
   Clock::time_point start = Clock::now();
-  offloader.Run([&] {
-    services::Actor probe(*spec.type, spec.name, spec.config,
-                          services::ActorOptionsOf(*spec.type, spec.config));
-    status = probe.Test();
-  });
+  offloader.Run([&] { status = services::TestConnection(*spec.type, spec.config); });
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return json::object{{"connected", status.ok()},
                       {"latency_ms", std::round(ms * 100) / 100},
@@ -290,7 +286,6 @@ class ServiceRoutes {
     if (!manager_.IsActive(id)) {
       manager_.Activate(*spec);
     }
-    (void)admin_.Sync();
     Reply reply = GetReply(id, status_code);
     if (reply.body.is_object()) {
       // Activation never fails because the backend is down (the actor reconnects by itself),

@@ -29,7 +29,9 @@ class DataSession : public http::Session {
       : plane_(plane),
         id_prefix_(base::RandomHex(6)),
         shard_(base::ShardedCounter::ShardOfThisThread()),
-        request_id_(id_prefix_ + "-" + std::string(16, '0')) {}
+        request_id_(id_prefix_ + "-" + std::string(16, '0')) {
+    call_.services = plane_.services();  // set before serving starts (DataPlane::SetServices)
+  }
 
   void Serve(const http::Request& request, http::Response& response) override {
     plane_.stats().requests.Add(shard_);
@@ -122,7 +124,6 @@ class DataSession : public http::Session {
     call_.Reset(request, response, slot.endpoint_id(), request_id_);
     call_.log = slot.log();
     call_.version = served_version_;
-    call_.services = plane_.services();
     FillRequest(request, slot.endpoint_id());
     pin->descriptor().handle(&HostApi(), &call_, &abi_request_);
     if (!call_.open_transactions.empty()) {

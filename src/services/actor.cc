@@ -94,14 +94,6 @@ base::Result<json::value> Actor::CallInline(std::string_view op, const json::arr
   return result;
 }
 
-base::Status Actor::Test() {
-  auto conn = type_.connect(config_);
-  if (!conn.ok()) {
-    return conn.status();
-  }
-  return conn.value()->Ping();
-}
-
 bool Actor::TakeRunnable(Worker& worker, Message* out) {
   for (auto it = inbox_.begin(); it != inbox_.end(); ++it) {
     bool runnable;

@@ -95,8 +95,6 @@ class Actor {
   // Runs `op` on the caller's thread. REQUIRES: inline_calls().
   base::Result<boost::json::value> CallInline(std::string_view op,
                                               const boost::json::array& args);
-  // A real round trip on a fresh connection (not the pool's): for POST .../test.
-  base::Status Test();
   void CountTimeout() { timeouts_.fetch_add(1, std::memory_order_relaxed); }
 
   // Stops taking messages, lets the queued and running ones finish (bounded by their deadlines:

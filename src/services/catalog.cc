@@ -241,6 +241,11 @@ base::Result<int64_t> IntArg(const json::array& args, size_t i, std::string_view
                                std::string(what) + ") must be an integer");
 }
 
+base::Status TestConnection(const ServiceType& type, const json::object& config) {
+  auto conn = type.connect(config);
+  return conn.ok() ? conn.value()->Ping() : conn.status();
+}
+
 base::Status CheckRelativeKey(std::string_view key, std::string_view what) {
   auto bad = [&](std::string_view why) {
     return base::InvalidArgument(std::string(what) + " '" + std::string(key.substr(0, 200)) +

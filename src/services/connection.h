@@ -82,6 +82,9 @@ struct ServiceType {
   int64_t default_pool_size = 4;
 };
 
+// A real round trip on a fresh connection (not a pool's): connect, then Ping. Blocking.
+base::Status TestConnection(const ServiceType& type, const boost::json::object& config);
+
 // ---- Helpers for Connection implementations: typed access to call arguments ----
 
 // Argument `i` as a string (bytes), or InvalidArgument "<op>: argument <i> (<what>) must be a

@@ -105,18 +105,18 @@ base::Result<std::shared_ptr<Actor>> ServiceManager::Resolve(std::string_view en
       }
     }
   }
-  std::string quoted = "'" + std::string(name) + "'";
+  auto quoted = [name] { return "'" + std::string(name) + "'"; };  // errors only
   if (found == nullptr) {
-    return base::NotFound("service " + quoted + " is not bound to this endpoint (bind it with " +
+    return base::NotFound("service " + quoted() + " is not bound to this endpoint (bind it with " +
                           "POST /api/endpoints/{id}/services)");
   }
   if (found->type->kind != kind) {
-    return base::NotFound("service " + quoted + " is a " + std::string(KindName(found->type->kind)) +
+    return base::NotFound("service " + quoted() + " is a " + std::string(KindName(found->type->kind)) +
                           " (" + std::string(found->type->name) + "), not a " +
                           std::string(KindName(kind)));
   }
   if (!found->actor) {
-    return base::FailedPrecondition("service " + quoted + " is not activated");
+    return base::FailedPrecondition("service " + quoted() + " is not activated");
   }
   return found->actor;
 }
@@ -134,13 +134,23 @@ std::vector<std::pair<std::string, std::shared_ptr<Actor>>> ServiceManager::Acti
 
 void ServiceManager::Retire(std::shared_ptr<Actor> actor) {
   std::lock_guard lock(mu_);
+  std::erase_if(retiring_, [](Retiring& r) {
+    if (!r.done->load(std::memory_order_acquire)) return false;
+    r.thread.join();  // finished: returns at once
+    return true;
+  });
   // Stop() waits for queued and running calls; do it off the admin thread.
-  retiring_.emplace_back([actor = std::move(actor)] { actor->Stop(); });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([actor = std::move(actor), done] {
+    actor->Stop();
+    done->store(true, std::memory_order_release);
+  });
+  retiring_.push_back({std::move(t), std::move(done)});
 }
 
 void ServiceManager::StopAll() {
   std::vector<std::shared_ptr<Actor>> actors;
-  std::vector<std::thread> retiring;
+  std::vector<Retiring> retiring;
   {
     std::lock_guard lock(mu_);
     for (auto& [id, a] : actors_) {
@@ -153,8 +163,8 @@ void ServiceManager::StopAll() {
   for (auto& a : actors) {
     a->Stop();
   }
-  for (auto& t : retiring) {
-    t.join();
+  for (Retiring& r : retiring) {
+    r.thread.join();
   }
 }
 

@@ -7,7 +7,7 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,7 +74,13 @@ class ServiceManager {
   std::unordered_map<std::string, ServiceSpec> specs_;          // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<Actor>> actors_;  // guarded by mu_
   std::vector<Binding> bindings_;                               // guarded by mu_
-  std::vector<std::thread> retiring_;                           // guarded by mu_
+  // Threads draining retired actors; `done` is set when one has finished (joined by the next
+  // Retire or by StopAll), so reconfiguring often does not pile up threads.
+  struct Retiring {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Retiring> retiring_;                              // guarded by mu_
 };
 
 }  // namespace edgegate::services
