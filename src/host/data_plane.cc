@@ -21,7 +21,7 @@ void JsonError(http::Response& response, int status, std::string_view message,
   response.SetJson(status, body);
 }
 
-// Per-connection session. Loop-affine.
+// A session: per-request caches and scratch, reused by the connections of one loop. Loop-affine.
 class DataSession : public http::Session {
  public:
   // Created on the connection's loop thread, which it never leaves.

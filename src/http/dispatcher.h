@@ -1,6 +1,7 @@
 // The seam between the HTTP server and what serves requests (the data plane's router + handler
-// registry, or the admin API). The server asks for one Session per connection and calls it for
-// each request of that connection, in order, on the connection's loop.
+// registry, or the admin API). Each loop of the server keeps Sessions for its serving connections:
+// a connection takes one when a request arrives and gives it back when it goes idle, so a Session
+// serves requests of many connections of one loop over its life, one request at a time.
 #pragma once
 
 #include <memory>
@@ -10,7 +11,8 @@
 
 namespace edgegate::http {
 
-// Per-connection state of a dispatcher (caches, scratch). Loop-affine.
+// State a dispatcher keeps for one request at a time (caches, scratch); nothing in it may belong
+// to a connection. Loop-affine.
 class Session {
  public:
   virtual ~Session() = default;

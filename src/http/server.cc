@@ -3,8 +3,6 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/context/protected_fixedsize_stack.hpp>
 #include <sys/socket.h>
 
 #include <thread>
@@ -32,7 +30,7 @@ std::string_view DateCache::Line() {
 }
 
 void Loop::StartAccepting() {
-  acceptor->async_accept([this](const error_code& ec, tcp::socket socket) {
+  acceptor->async_accept([this](const error_code& ec, Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) {
       return;
     }
@@ -45,16 +43,7 @@ void Loop::StartAccepting() {
       });
       return;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket), *this);
-    asio::spawn(
-        ioc, std::allocator_arg,
-        boost::context::protected_fixedsize_stack(options.coroutine_stack_bytes),
-        [connection](asio::yield_context yield) { connection->Run(yield); },
-        [](std::exception_ptr e) {
-          if (e) {
-            base::Log(base::LogLevel::kError, "connection coroutine ended with an exception");
-          }
-        });
+    std::make_shared<Connection>(std::move(socket), *this)->Start();
     StartAccepting();
   });
 }
@@ -88,7 +77,7 @@ base::Status ProbeAddressFree(const tcp::endpoint& endpoint) {
   return base::OkStatus();
 }
 
-base::Status OpenAcceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+base::Status OpenAcceptor(internal::Acceptor& acceptor, const tcp::endpoint& endpoint) {
   error_code ec;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -133,7 +122,7 @@ base::Status Server::Bind() {
   for (int i = 0; i < threads; ++i) {
     auto loop = std::make_unique<internal::Loop>(options_, dispatcher_, stopping_,
                                                  open_connections_);
-    loop->acceptor.emplace(loop->ioc);
+    loop->acceptor.emplace(loop->ioc.get_executor());
     RETURN_IF_ERROR(OpenAcceptor(*loop->acceptor, endpoint));
     endpoint.port(loop->acceptor->local_endpoint().port());  // port 0: the others share it
     loops_.push_back(std::move(loop));

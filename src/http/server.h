@@ -1,7 +1,8 @@
 // The HTTP/1.1 server: N event loops, one thread each, each with its own SO_REUSEPORT listener on
 // the same address, so a connection lives on one loop for its whole life and serving a request
-// never crosses threads. Each connection runs in a stackful coroutine (Boost.Asio spawn), so the
-// dispatcher's code is plain sequential C++ that may suspend without blocking the loop.
+// never crosses threads. A connection serves its requests in a stackful coroutine (Boost.Asio
+// spawn), so the dispatcher's code is plain sequential C++ that may suspend without blocking the
+// loop; between requests it holds no coroutine (internal/worker.h).
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,7 @@ struct ServerOptions {
   config::ListenAddress listen;      // port 0 = any free port (see port())
   int threads = 1;                   // event loops
   config::HttpLimits limits;
-  size_t coroutine_stack_bytes = 256 * 1024;  // per connection, guard page below it
+  size_t coroutine_stack_bytes = 256 * 1024;  // per serving connection, guard page below it
 };
 
 namespace internal {

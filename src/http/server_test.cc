@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/stream.h"
 
@@ -80,8 +81,12 @@ class EchoSession : public Session {
 
 class EchoDispatcher : public Dispatcher {
  public:
-  std::unique_ptr<Session> NewSession() override { return std::make_unique<EchoSession>(probe); }
+  std::unique_ptr<Session> NewSession() override {
+    sessions_created.fetch_add(1);
+    return std::make_unique<EchoSession>(probe);
+  }
   StreamProbe probe;
+  std::atomic<int> sessions_created{0};
 };
 
 class ServerTest : public ::testing::Test {
@@ -310,6 +315,45 @@ std::string ReadUntil(int fd, const std::string& needle, std::string sofar = {})
     sofar.append(buf, static_cast<size_t>(n));
   }
   return sofar;
+}
+
+// A keep-alive connection that served a request and went idle: the idle timeout closes it too,
+// now that it waits without its coroutine.
+TEST_F(ServerTest, KeepAliveConnectionIdleAfterARequestIsClosedByTheIdleTimeout) {
+  config::HttpLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(200);
+  StartServer(limits);
+  int fd = Connect();
+  std::string req = "GET /once HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_GT(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  std::string first = ReadUntil(fd, "body=");
+  ASSERT_NE(first.find("GET /once"), std::string::npos) << first;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(ReadAll(fd), "");  // EOF, not a timeout of the 5 s receive limit
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  ::close(fd);
+}
+
+// Idle keep-alive connections give their worker (and with it the dispatcher's Session) back to
+// the loop: many connections served one at a time share one Session per loop, and each is
+// served again after idling.
+TEST_F(ServerTest, IdleConnectionsHoldNoSession) {
+  StartServer();  // two loops
+  constexpr int kConnections = 20;
+  std::vector<int> fds;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kConnections; ++i) {
+      if (round == 0) fds.push_back(Connect());
+      std::string path = "/r" + std::to_string(round) + "c" + std::to_string(i);
+      std::string req = "GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n";
+      ASSERT_GT(::send(fds[i], req.data(), req.size(), MSG_NOSIGNAL), 0);
+      std::string out = ReadUntil(fds[i], "body=");
+      ASSERT_NE(out.find("GET " + path + " q="), std::string::npos) << out;
+    }
+  }
+  EXPECT_LE(dispatcher_.sessions_created.load(), 2);
+  EXPECT_EQ(server_->open_connections(), static_cast<size_t>(kConnections));
+  for (int fd : fds) ::close(fd);
 }
 
 bool WaitFor(const std::atomic<bool>& flag) {

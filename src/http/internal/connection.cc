@@ -65,11 +65,8 @@ void InputBuffer::Release(BufferPool& pool) {
   begin_ = end_ = 0;
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, Loop& loop)
-    : loop_(loop),
-      session_(loop.dispatcher.NewSession()),
-      socket_(std::move(socket)),
-      timer_(loop.ioc) {
+Connection::Connection(Socket socket, Loop& loop)
+    : loop_(loop), socket_(std::move(socket)), timer_(loop.ioc.get_executor()) {
   error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
@@ -86,22 +83,64 @@ Connection::~Connection() {
   loop_.open_connections.fetch_sub(1);
 }
 
-void Connection::Run(asio::yield_context yield) {
-  Coroutine co{yield};
+void Connection::Start() {
   deadline_ = Clock::now() + loop_.options.limits.idle_timeout;
   ArmTimer();
+  AwaitRequest();
+}
+
+// Idle: waits for the first bytes of the next request holding no coroutine, worker or buffer.
+// The idle timeout (OnTimer) and shutdown (CloseIfIdle) cancel the wait.
+void Connection::AwaitRequest() {
+  phase_ = Phase::kIdle;
+  socket_.async_wait(Socket::wait_read,
+                     [self = shared_from_this()](const error_code& ec) {
+                       if (ec || self->closing_ ||
+                           self->loop_.stopping.load(std::memory_order_relaxed)) {
+                         return self->Close();
+                       }
+                       self->Spawn();
+                     });
+}
+
+void Connection::Spawn() {
+  asio::spawn(
+      loop_.ioc, std::allocator_arg, PooledStack(loop_.stacks),
+      [self = shared_from_this()](asio::yield_context yield) { self->Serve(yield); },
+      [](std::exception_ptr e) {
+        if (e) {
+          base::Log(base::LogLevel::kError, "connection coroutine ended with an exception");
+        }
+      });
+}
+
+// The coroutine of one burst of requests: returns when the connection is idle again (and then
+// waits for the next one without a coroutine) or must close.
+void Connection::Serve(asio::yield_context yield) {
+  Coroutine co{yield};
+  work_ = loop_.workers.Take(loop_.dispatcher);
   bool open = true;
-  while (open && WaitAndRead(yield)) {
+  ReadResult read;
+  while (open && (read = ReadMore(yield)) == ReadResult::kData) {
     bool output_full = false;
     do {  // a full output buffer pauses serving; the requests still buffered come after it
       output_full = ServeBuffered(co);
       open = Flush(yield) && !closing_;
     } while (open && output_full);
   }
+  co_ = nullptr;
+  loop_.workers.Give(std::move(work_));
+  if (open && read == ReadResult::kIdle) {
+    return AwaitRequest();
+  }
+  Close();
+}
+
+void Connection::Close() {
   error_code ec;
   timer_.cancel();
   in_.Release(loop_.buffers);
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.shutdown(Socket::shutdown_send, ec);
   socket_.close(ec);
 }
 
@@ -115,19 +154,20 @@ void Connection::CloseIfIdle() {
   }
 }
 
-// Serves every complete request in the input buffer, appending responses to out_. Stops when
+// Serves every complete request in the input buffer, appending responses to the output. Stops when
 // more bytes are needed, when the connection must close, or when enough output is queued (then
 // returns true: the caller flushes and calls again before reading).
 bool Connection::ServeBuffered(Coroutine& co) {
-  while (!closing_ && in_.size() > 0 && out_.size() < kFlushThreshold) {
-    if (!parser_) {
-      parser_.emplace(parsed_, loop_.options.limits.max_header_bytes,
+  Worker& w = *work_;
+  while (!closing_ && in_.size() > 0 && w.out.size() < kFlushThreshold) {
+    if (!w.parser) {
+      w.parser.emplace(w.parsed, loop_.options.limits.max_header_bytes,
                       loop_.options.limits.max_header_count, loop_.options.limits.max_body_bytes);
       sent_continue_ = false;
     }
     error_code ec;
     std::string_view data = in_.data();
-    size_t used = parser_->put(asio::buffer(data.data(), data.size()), ec);
+    size_t used = w.parser->put(asio::buffer(data.data(), data.size()), ec);
     in_.Consume(used);
     if (ec == boost::beast::http::error::need_more) {
       break;
@@ -136,7 +176,7 @@ bool Connection::ServeBuffered(Coroutine& co) {
       AppendError(StatusForParseError(ec), ec.message());
       return false;
     }
-    if (parser_->is_done()) {
+    if (w.parser->is_done()) {
       ServeOne(co);
       continue;
     }
@@ -144,66 +184,68 @@ bool Connection::ServeBuffered(Coroutine& co) {
       break;
     }
   }
-  if (!closing_ && parser_ && parser_->is_header_done() && !parser_->is_done() &&
-      parsed_.expect_continue && !sent_continue_) {
-    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+  if (!closing_ && w.parser && w.parser->is_header_done() && !w.parser->is_done() &&
+      w.parsed.expect_continue && !sent_continue_) {
+    w.out.append("HTTP/1.1 100 Continue\r\n\r\n");
     sent_continue_ = true;
   }
-  return !closing_ && in_.size() > 0 && out_.size() >= kFlushThreshold;
+  return !closing_ && in_.size() > 0 && w.out.size() >= kFlushThreshold;
 }
 
 void Connection::ServeOne(Coroutine& co) {
+  Worker& w = *work_;
   Request request;
-  request.method = parsed_.method;
-  request.target = parsed_.target;
+  request.method = w.parsed.method;
+  request.target = w.parsed.target;
   size_t q = request.target.find('?');
   request.path = request.target.substr(0, q);
   request.query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-  request.host = parsed_.host;
-  request.headers = parsed_.headers;
-  request.body = parsed_.body;
+  request.host = w.parsed.host;
+  request.headers = w.parsed.headers;
+  request.body = w.parsed.body;
   request.client_ip = client_ip_;
-  request.version = parsed_.version;
+  request.version = w.parsed.version;
   request.coroutine = &co;
   request.stream = this;
   co_ = &co;
-  bool keep_alive = parser_->keep_alive();
+  bool keep_alive = w.parser->keep_alive();
   phase_ = Phase::kBusy;
-  response_.Clear();
-  session_->Serve(request, response_);
+  w.response.Clear();
+  w.session->Serve(request, w.response);
   if (streaming_) {
     return EndStream();
   }
   bool close = !keep_alive || loop_.stopping.load(std::memory_order_relaxed);
-  AppendResponse(response_, request.method == "HEAD", close);
+  AppendResponse(w.response, request.method == "HEAD", close);
   if (close) {
     closing_ = true;
   }
-  parser_.reset();
+  w.parser.reset();
 }
 
 void Connection::AppendResponse(const Response& response, bool head, bool close) {
+  std::string& out = work_->out;
   int status = response.status();
-  out_.append("HTTP/1.1 ");
-  AppendNumber(out_, static_cast<uint64_t>(status));
-  out_.push_back(' ');
-  out_.append(ReasonPhrase(status));
-  out_.append("\r\n");
-  out_.append(loop_.date.Line());
+  out.append("HTTP/1.1 ");
+  AppendNumber(out, static_cast<uint64_t>(status));
+  out.push_back(' ');
+  out.append(ReasonPhrase(status));
+  out.append("\r\n");
+  out.append(loop_.date.Line());
   if (BodyAllowed(status)) {
-    out_.append("Content-Length: ");
-    AppendNumber(out_, response.body().size());
-    out_.append("\r\n");
+    out.append("Content-Length: ");
+    AppendNumber(out, response.body().size());
+    out.append("\r\n");
   }
   if (close) {
-    out_.append("Connection: close\r\n");
-  } else if (parsed_.version == 10) {
-    out_.append("Connection: keep-alive\r\n");
+    out.append("Connection: close\r\n");
+  } else if (work_->parsed.version == 10) {
+    out.append("Connection: keep-alive\r\n");
   }
-  out_.append(response.header_block());
-  out_.append("\r\n");
+  out.append(response.header_block());
+  out.append("\r\n");
   if (!head && BodyAllowed(status)) {
-    out_.append(response.body());
+    out.append(response.body());
   }
 }
 
@@ -217,31 +259,32 @@ void Connection::AppendError(int status, std::string_view message) {
   error.SetJson(status, json);
   AppendResponse(error, false, true);
   closing_ = true;
-  parser_.reset();
+  work_->parser.reset();
 }
 
 bool Connection::Flush(asio::yield_context& yield) {
-  if (out_.empty()) {
+  Worker& w = *work_;
+  if (w.out.empty()) {
     return true;
   }
   error_code ec;
-  size_t written = socket_.write_some(asio::buffer(out_), ec);
+  size_t written = socket_.write_some(asio::buffer(w.out), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     written = 0;
     ec = {};
   }
-  if (!ec && written < out_.size()) {
+  if (!ec && written < w.out.size()) {
     SetDeadline(Clock::now() + loop_.options.limits.idle_timeout);
-    asio::async_write(socket_, asio::buffer(out_.data() + written, out_.size() - written),
+    asio::async_write(socket_, asio::buffer(w.out.data() + written, w.out.size() - written),
                       yield[ec]);
   }
-  out_.clear();
+  w.out.clear();
   return !ec;
 }
 
 void Connection::EnterReadPhase() {
   Phase next = Phase::kIdle;
-  if (parser_ && parser_->is_header_done()) {
+  if (work_->parser && work_->parser->is_header_done()) {
     next = Phase::kBody;
   } else if (in_.size() > 0) {
     next = Phase::kHeader;
@@ -258,30 +301,37 @@ void Connection::EnterReadPhase() {
   phase_ = next;
 }
 
-// Waits for and reads more bytes. False when the connection must close (EOF, error, timeout,
-// shutdown); a request left incomplete by a timeout is answered 408 first.
-bool Connection::WaitAndRead(asio::yield_context& yield) {
+// Reads more bytes: kData when some arrived; kIdle when none are buffered and no message is
+// begun (the caller waits for the next request without its coroutine); kClosed when the
+// connection must close (EOF, error, timeout, shutdown). A request left incomplete by a timeout
+// is answered 408 first.
+Connection::ReadResult Connection::ReadMore(asio::yield_context& yield) {
   if (closing_ || (loop_.stopping.load(std::memory_order_relaxed) && in_.size() == 0)) {
-    return false;
+    return ReadResult::kClosed;
   }
   EnterReadPhase();
-  if (parser_ && parser_->got_some()) {
-    parsed_.Detach();  // Prepare or Release may move the bytes the views point into
+  std::optional<RequestParser>& parser = work_->parser;
+  const bool begun = parser && parser->got_some();
+  if (begun) {
+    work_->parsed.Detach();  // Prepare or Release may move the bytes the views point into
   }
   for (;;) {
     error_code ec;
     size_t n = socket_.read_some(in_.Prepare(kReadChunk, loop_.buffers), ec);
     if (!ec) {
       in_.Commit(n);
-      return true;
+      return ReadResult::kData;
     }
     if (ec != asio::error::would_block && ec != asio::error::try_again) {
-      return false;
+      return ReadResult::kClosed;
     }
     if (in_.size() == 0) {
       in_.Release(loop_.buffers);  // waiting with nothing buffered: hold no buffer meanwhile
+      if (!begun) {
+        return ReadResult::kIdle;
+      }
     }
-    socket_.async_wait(asio::ip::tcp::socket::wait_read, yield[ec]);
+    socket_.async_wait(Socket::wait_read, yield[ec]);
     if (!ec) {
       continue;
     }
@@ -290,7 +340,7 @@ bool Connection::WaitAndRead(asio::yield_context& yield) {
       timed_out_ = false;
       Flush(yield);
     }
-    return false;
+    return ReadResult::kClosed;
   }
 }
 

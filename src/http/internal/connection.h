@@ -1,5 +1,9 @@
 // One client connection: reads into its own buffer, parses with RequestParser, serves every
 // complete (possibly pipelined) request in order and writes all their responses with one write.
+// Between requests (nothing buffered, no message begun) it holds no coroutine: it waits for
+// readability with a plain async_wait, then spawns a coroutine on a pooled stack and takes a
+// pooled Worker (parser, response, output, Session) for the burst of requests that follows, and
+// gives both back when it is idle again (worker.h).
 // Timeouts use a single lazily re-armed timer per connection: moving a deadline is a store to a
 // field, not a timer operation, so the per-request cost stays in user space.
 // A connection is also the ResponseStream of its requests (connection_stream.cc): a Session
@@ -9,7 +13,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -48,11 +51,11 @@ class InputBuffer {
 
 class Connection : public std::enable_shared_from_this<Connection>, public ResponseStream {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, Loop& loop);
+  Connection(Socket socket, Loop& loop);
   ~Connection() override;
 
-  // The connection's coroutine body; returns when the connection is closed.
-  void Run(boost::asio::yield_context yield);
+  // Starts serving a freshly accepted connection; it keeps itself alive until it closes.
+  void Start();
   // Closes the connection if it is waiting for a new request, and ends a streamed response
   // (shutdown). Loop-affine.
   void CloseIfIdle();
@@ -65,14 +68,19 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
 
  private:
   enum class Phase { kIdle, kHeader, kBody, kBusy, kStreaming };
+  enum class ReadResult { kData, kIdle, kClosed };
   using Clock = std::chrono::steady_clock;
 
+  void AwaitRequest();
+  void Spawn();
+  void Serve(boost::asio::yield_context yield);
+  void Close();
   bool ServeBuffered(Coroutine& co);
   void ServeOne(Coroutine& co);
   void AppendResponse(const Response& response, bool head, bool close);
   void AppendError(int status, std::string_view message);
   bool Flush(boost::asio::yield_context& yield);
-  bool WaitAndRead(boost::asio::yield_context& yield);
+  ReadResult ReadMore(boost::asio::yield_context& yield);
   void EnterReadPhase();
   void SetDeadline(Clock::time_point deadline);
   void ArmTimer();
@@ -85,11 +93,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
 
   // Immutable after construction.
   Loop& loop_;
-  std::unique_ptr<Session> session_;
   std::string client_ip_;
   // Loop-affine.
-  boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer timer_;
+  Socket socket_;
+  Timer timer_;
   Phase phase_ = Phase::kIdle;
   Clock::time_point deadline_;     // when the current phase times out
   Clock::time_point armed_at_;     // when the timer will fire next (<= deadline_)
@@ -97,10 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   bool closing_ = false;           // no more requests: flush and close
   bool sent_continue_ = false;
   InputBuffer in_;
-  std::string out_;
-  ParsedRequest parsed_;
-  std::optional<RequestParser> parser_;
-  Response response_;
+  std::unique_ptr<Worker> work_;     // while the coroutine runs; null while idle
   // Loop-affine: the streamed response of the current request, if its Session began one.
   Coroutine* co_ = nullptr;          // the coroutine of the request being served
   bool streaming_ = false;           // Begin was called: the Response is ignored
@@ -108,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   bool stream_writing_ = false;      // a stream write is in progress (it may time out)
   bool watching_peer_ = false;       // an async_wait for EOF from the client is pending
   bool peer_gone_ = false;           // the client closed (or reset) during the stream
-  std::optional<boost::asio::steady_timer> stream_timer_;  // Wait's timer, created by Begin
+  std::unique_ptr<Timer> stream_timer_;  // Wait's timer, created by Begin
   std::shared_ptr<std::atomic<bool>> wake_pending_;  // set by Wakers (any thread)
 };
 

@@ -14,19 +14,19 @@ bool Connection::Begin(int status, std::span<const Header> headers) {
   streaming_ = true;
   closing_ = true;
   phase_ = Phase::kStreaming;
-  stream_timer_.emplace(loop_.ioc);
+  stream_timer_ = std::make_unique<Timer>(loop_.ioc.get_executor());
   wake_pending_ = std::make_shared<std::atomic<bool>>(false);
-  bool head = parsed_.method == "HEAD";
-  chunked_ = parsed_.version == 11 && !head;
+  bool head = work_->parsed.method == "HEAD";
+  chunked_ = work_->parsed.version == 11 && !head;
   Response filtered;  // header hygiene as for any response
   filtered.Set(status, headers, {});
-  out_.append("HTTP/1.1 ").append(std::to_string(filtered.status())).push_back(' ');
-  out_.append(ReasonPhrase(filtered.status())).append("\r\n");
-  out_.append(loop_.date.Line());
+  work_->out.append("HTTP/1.1 ").append(std::to_string(filtered.status())).push_back(' ');
+  work_->out.append(ReasonPhrase(filtered.status())).append("\r\n");
+  work_->out.append(loop_.date.Line());
   if (chunked_) {
-    out_.append("Transfer-Encoding: chunked\r\n");
+    work_->out.append("Transfer-Encoding: chunked\r\n");
   }
-  out_.append("Connection: close\r\n").append(filtered.header_block()).append("\r\n");
+  work_->out.append("Connection: close\r\n").append(filtered.header_block()).append("\r\n");
   return WriteStream() && !head;
 }
 
@@ -41,14 +41,14 @@ bool Connection::Write(std::string_view data) {
     char size[20];
     auto [end, ec] = std::to_chars(size, size + sizeof size, data.size(), 16);
     (void)ec;
-    out_.append(size, end).append("\r\n").append(data).append("\r\n");
+    work_->out.append(size, end).append("\r\n").append(data).append("\r\n");
   } else {
-    out_.append(data);
+    work_->out.append(data);
   }
   return WriteStream();
 }
 
-// Writes out_ (suspending); a write that outlives the idle timeout is cut by OnTimer.
+// Writes work_->out (suspending); a write that outlives the idle timeout is cut by OnTimer.
 bool Connection::WriteStream() {
   stream_writing_ = true;
   bool ok = Flush(co_->yield);
@@ -110,7 +110,7 @@ void Connection::WatchPeer() {
     return;
   }
   watching_peer_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+  socket_.async_wait(Socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) {
                        self->watching_peer_ = false;
                        if (ec || !self->streaming_) {
@@ -132,11 +132,11 @@ void Connection::WatchPeer() {
 // After Serve returned from a streamed response: the last chunk, then the connection closes.
 void Connection::EndStream() {
   if (chunked_ && !peer_gone_ && socket_.is_open()) {
-    out_.append("0\r\n\r\n");
+    work_->out.append("0\r\n\r\n");
   }
   streaming_ = false;
   closing_ = true;
-  parser_.reset();
+  work_->parser.reset();
 }
 
 }  // namespace edgegate::http::internal

@@ -16,11 +16,21 @@
 
 #include "http/dispatcher.h"
 #include "http/internal/buffer_pool.h"
+#include "http/internal/worker.h"
 #include "http/server.h"
 
 namespace edgegate::http::internal {
 
 class Connection;
+
+// Asio objects bound to the loop's io_context by type: smaller than with the type-erased
+// any_io_executor (socket, timer and every pending operation carry one), which matters for the
+// memory an idle connection holds.
+using Executor = boost::asio::io_context::executor_type;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
+using Timer = boost::asio::basic_waitable_timer<
+    std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
 // The "Date: ...\r\n" line, formatted at most once per second. Loop-affine.
 class DateCache {
@@ -63,7 +73,8 @@ struct Loop {
         dispatcher(dispatcher),
         stopping(stopping),
         open_connections(open_connections),
-        accept_retry(ioc) {}
+        stacks(options.coroutine_stack_bytes),
+        accept_retry(ioc.get_executor()) {}
 
   void StartAccepting();
   void CloseIdleConnections();  // loop-affine
@@ -73,11 +84,15 @@ struct Loop {
   Dispatcher& dispatcher;
   std::atomic<bool>& stopping;
   std::atomic<size_t>& open_connections;
+  // Loop-affine; before ioc: destroying ioc unwinds suspended coroutines, which give back their
+  // stacks and may release workers.
+  StackPool stacks;
+  WorkerPool workers;
   boost::asio::io_context ioc{1};
   std::shared_ptr<PostGuard> post_guard = std::make_shared<PostGuard>(ioc);
   // Loop-affine.
-  std::optional<boost::asio::ip::tcp::acceptor> acceptor;
-  boost::asio::steady_timer accept_retry;
+  std::optional<Acceptor> acceptor;
+  Timer accept_retry;
   std::unordered_set<Connection*> connections;
   BufferPool buffers;
   DateCache date;
