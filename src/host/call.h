@@ -38,7 +38,6 @@ struct CallState {
   bool query_parsed = false;
   std::vector<eg_pair> query_params;
   std::string query_arena;
-  std::vector<http::Header> response_headers;
   std::string error;
   std::vector<OpenTransaction> open_transactions;
 

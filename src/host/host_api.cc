@@ -79,11 +79,11 @@ void LogLine(eg_call* call, int level, eg_str message) {
 
 void Respond(eg_call* call, int status, const eg_pair* headers, size_t header_count,
              eg_str body) {
-  call->response_headers.clear();
+  http::Response& response = *call->response;
+  response.Set(status, {}, View(body));
   for (size_t i = 0; i < header_count; ++i) {
-    call->response_headers.push_back({View(headers[i].name), View(headers[i].value)});
+    response.AddHeader(View(headers[i].name), View(headers[i].value));
   }
-  call->response->Set(status, call->response_headers, View(body));
   call->responded = true;
 }
 

@@ -2,6 +2,8 @@
 #include "http/response.h"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <ostream>  // boost/core string_view needs it before Beast
 
 #include <boost/beast/http/status.hpp>
@@ -31,9 +33,30 @@ bool IsValidName(std::string_view name) {
   return true;
 }
 
+bool IsValidValueByte(unsigned char c) { return (c >= 0x20 || c == '\t') && c != 0x7f; }
+
+// No CR, LF, NUL or other control character (tab is fine). Eight bytes at a time: a word with no
+// byte below 0x20 and none equal to 0x7f needs no byte loop, and header values rarely have one.
 bool IsValidValue(std::string_view value) {
-  for (unsigned char c : value) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;  // CR, LF, NUL, other controls
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const char* p = value.data();
+  size_t n = value.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
+    uint64_t x = w ^ (kOnes * 0x7f);  // a 0x7f byte becomes 0
+    uint64_t is_del = (x - kOnes) & ~x & kHighs;
+    if ((below_space | is_del) != 0) {
+      for (size_t j = i; j < i + 8; ++j) {
+        if (!IsValidValueByte(static_cast<unsigned char>(p[j]))) return false;
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    if (!IsValidValueByte(static_cast<unsigned char>(p[i]))) return false;
   }
   return true;
 }
@@ -73,7 +96,18 @@ void Response::AddHeader(std::string_view name, std::string_view value) {
   if (IsServerOwned(name)) {
     return;
   }
-  header_block_.append(name).append(": ").append(value).append("\r\n");
+  // One resize and three copies: this runs for every header of every response.
+  size_t at = header_block_.size();
+  header_block_.resize(at + name.size() + value.size() + 4);
+  char* p = header_block_.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
 }
 
 void Response::Clear() {
