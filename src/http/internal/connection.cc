@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <charconv>
+#include <cstring>
 
 #include "base/log.h"
 
@@ -16,11 +17,11 @@ namespace {
 constexpr size_t kReadChunk = BufferPool::kBufferSize;
 constexpr size_t kFlushThreshold = 64 * 1024;  // pipelined responses buffered before a write
 
-void AppendNumber(std::string& out, uint64_t n) {
-  char buf[24];
+// Formats `n` into `buf` and returns the digits.
+std::string_view FormatNumber(char (&buf)[24], uint64_t n) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
   (void)ec;
-  out.append(buf, end);
+  return {buf, static_cast<size_t>(end - buf)};
 }
 
 bool BodyAllowed(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -223,29 +224,47 @@ void Connection::ServeOne(Coroutine& co) {
   w.parser.reset();
 }
 
+// The head is assembled with one resize and plain copies: it is written for every response.
 void Connection::AppendResponse(const Response& response, bool head, bool close) {
+  using namespace std::string_view_literals;
+  const int status = response.status();
+  const bool body_allowed = BodyAllowed(status);
+  const std::string& body = response.body();
+  char status_digits[24];
+  char length_digits[24];
+  const std::string_view status_text = FormatNumber(status_digits, static_cast<uint64_t>(status));
+  const std::string_view length_text = body_allowed ? FormatNumber(length_digits, body.size())
+                                                    : std::string_view();
+  const std::string_view connection = close ? "Connection: close\r\n"sv
+                                      : work_->parsed.version == 10
+                                          ? "Connection: keep-alive\r\n"sv
+                                          : std::string_view();
+  const std::string_view pieces[] = {
+      "HTTP/1.1 "sv,
+      status_text,
+      " "sv,
+      ReasonPhrase(status),
+      "\r\n"sv,
+      loop_.date.Line(),
+      body_allowed ? "Content-Length: "sv : std::string_view(),
+      length_text,
+      body_allowed ? "\r\n"sv : std::string_view(),
+      connection,
+      response.header_block(),
+      "\r\n"sv,
+      !head && body_allowed ? std::string_view(body) : std::string_view(),
+  };
+  size_t total = 0;
+  for (std::string_view piece : pieces) {
+    total += piece.size();
+  }
   std::string& out = work_->out;
-  int status = response.status();
-  out.append("HTTP/1.1 ");
-  AppendNumber(out, static_cast<uint64_t>(status));
-  out.push_back(' ');
-  out.append(ReasonPhrase(status));
-  out.append("\r\n");
-  out.append(loop_.date.Line());
-  if (BodyAllowed(status)) {
-    out.append("Content-Length: ");
-    AppendNumber(out, response.body().size());
-    out.append("\r\n");
-  }
-  if (close) {
-    out.append("Connection: close\r\n");
-  } else if (work_->parsed.version == 10) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append(response.header_block());
-  out.append("\r\n");
-  if (!head && BodyAllowed(status)) {
-    out.append(response.body());
+  size_t at = out.size();
+  out.resize(at + total);
+  char* p = out.data() + at;
+  for (std::string_view piece : pieces) {
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
   }
 }
 

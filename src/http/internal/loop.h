@@ -88,7 +88,10 @@ struct Loop {
   // stacks and may release workers.
   StackPool stacks;
   WorkerPool workers;
-  boost::asio::io_context ioc{1};
+  // One thread runs it and does every socket and timer operation of its connections; other
+  // threads only post to it. So the reactor's per-descriptor locking is turned off, while
+  // posting stays thread-safe.
+  boost::asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::shared_ptr<PostGuard> post_guard = std::make_shared<PostGuard>(ioc);
   // Loop-affine.
   std::optional<Acceptor> acceptor;
