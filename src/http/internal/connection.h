@@ -72,6 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   using Clock = std::chrono::steady_clock;
 
   void AwaitRequest();
+  void Park();
   void Spawn();
   void Serve(boost::asio::yield_context yield);
   void Close();
@@ -80,7 +81,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   void AppendResponse(const Response& response, bool head, bool close);
   void AppendError(int status, std::string_view message);
   bool Flush(boost::asio::yield_context& yield);
-  ReadResult ReadMore(boost::asio::yield_context& yield);
+  ReadResult ReadMore(boost::asio::yield_context& yield, bool after_serving);
   void EnterReadPhase();
   void SetDeadline(Clock::time_point deadline);
   void ArmTimer();

@@ -98,6 +98,7 @@ struct Loop {
   Timer accept_retry;
   std::unordered_set<Connection*> connections;
   BufferPool buffers;
+  size_t parked_reads = 0;  // idle connections waiting in a read with a buffer (connection.cc)
   DateCache date;
   std::thread thread;  // last: runs ioc
 };
