@@ -95,34 +95,28 @@ void Connection::Start() {
 // Idle: waits for the first bytes of the next request holding no coroutine or worker. The idle
 // timeout (OnTimer) and shutdown (CloseIfIdle) cancel the wait.
 //
-// Up to kMaxParkedReads connections of a loop wait in a read with a pooled buffer: Asio's reactor
-// remembers whether the socket may have data (an edge seen since its last short read), so the
-// read costs no system call until the request arrives, and then exactly one recv. Beyond that,
-// a connection waits for readability without a buffer, which costs Asio an epoll_ctl per wait
-// and us a recv after it; 10,000 idle connections thus hold 64 buffers per loop, not 10,000.
+// Up to kMaxParkedReads connections of a loop wait in a read with a pooled buffer (Park): a
+// pending read needs no epoll_ctl, since Asio's reactor keeps the socket's edge state. Beyond
+// that, a connection waits for readability without a buffer, which costs Asio an epoll_ctl per
+// wait and us a recv after it; 10,000 idle connections thus hold 64 buffers per loop, not 10,000.
 void Connection::AwaitRequest() {
   phase_ = Phase::kIdle;
-  in_.Release(loop_.buffers);  // nothing is buffered; a buffer grown by a large request goes
+  in_.Release(loop_.buffers);  // nothing is buffered; drops a buffer grown by a large request
   if (loop_.parked_reads < kMaxParkedReads) {
     ++loop_.parked_reads;
     asio::post(loop_.ioc, [self = shared_from_this()] { self->Park(); });
     return;
   }
-  socket_.async_wait(Socket::wait_read,
-                     [self = shared_from_this()](const error_code& ec) {
-                       if (ec || self->closing_ ||
-                           self->loop_.stopping.load(std::memory_order_relaxed)) {
-                         return self->Close();
-                       }
-                       self->Spawn();
-                     });
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    self->OnRequestBytes(ec);
+  });
 }
 
 // The parked read. Asio tries it at once (one recv) before waiting for the reactor; started
 // after the loop has served the rest of its ready connections, that recv often finds the
 // client's next request already there under load instead of failing.
 void Connection::Park() {
-  if (closing_ || timed_out_ || loop_.stopping.load(std::memory_order_relaxed)) {
+  if (timed_out_ || MustStop()) {
     --loop_.parked_reads;  // shut down or timed out before the read began
     return Close();
   }
@@ -130,12 +124,24 @@ void Connection::Park() {
       in_.Prepare(kReadChunk, loop_.buffers),
       [self = shared_from_this()](const error_code& ec, size_t n) {
         --self->loop_.parked_reads;
-        if (ec || self->closing_ || self->loop_.stopping.load(std::memory_order_relaxed)) {
-          return self->Close();  // EOF, reset, idle timeout, shutdown
+        if (!ec) {
+          self->in_.Commit(n);
         }
-        self->in_.Commit(n);
-        self->Spawn();
+        self->OnRequestBytes(ec);
       });
+}
+
+// The end of an idle wait: serve what arrived, or close on EOF, reset, idle timeout (the timer
+// cancels the wait) or shutdown.
+void Connection::OnRequestBytes(const error_code& ec) {
+  if (ec || MustStop()) {
+    return Close();
+  }
+  Spawn();
+}
+
+bool Connection::MustStop() const {
+  return closing_ || loop_.stopping.load(std::memory_order_relaxed);
 }
 
 void Connection::Spawn() {

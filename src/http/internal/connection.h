@@ -1,9 +1,9 @@
 // One client connection: reads into its own buffer, parses with RequestParser, serves every
 // complete (possibly pipelined) request in order and writes all their responses with one write.
-// Between requests (nothing buffered, no message begun) it holds no coroutine: it waits for
-// readability with a plain async_wait, then spawns a coroutine on a pooled stack and takes a
-// pooled Worker (parser, response, output, Session) for the burst of requests that follows, and
-// gives both back when it is idle again (worker.h).
+// Between requests (nothing buffered, no message begun) it holds no coroutine: it waits in a
+// parked read (or, beyond 64 per loop, for readability; see AwaitRequest), then spawns a
+// coroutine on a pooled stack and takes a pooled Worker (parser, response, output, Session) for
+// the burst of requests that follows, and gives both back when it is idle again (worker.h).
 // Timeouts use a single lazily re-armed timer per connection: moving a deadline is a store to a
 // field, not a timer operation, so the per-request cost stays in user space.
 // A connection is also the ResponseStream of its requests (connection_stream.cc): a Session
@@ -73,6 +73,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
 
   void AwaitRequest();
   void Park();
+  void OnRequestBytes(const boost::system::error_code& ec);
+  bool MustStop() const;  // closing, or the server is shutting down
   void Spawn();
   void Serve(boost::asio::yield_context yield);
   void Close();

@@ -20,13 +20,14 @@ bool Connection::Begin(int status, std::span<const Header> headers) {
   chunked_ = work_->parsed.version == 11 && !head;
   Response filtered;  // header hygiene as for any response
   filtered.Set(status, headers, {});
-  work_->out.append("HTTP/1.1 ").append(std::to_string(filtered.status())).push_back(' ');
-  work_->out.append(ReasonPhrase(filtered.status())).append("\r\n");
-  work_->out.append(loop_.date.Line());
+  std::string& out = work_->out;
+  out.append("HTTP/1.1 ").append(std::to_string(filtered.status())).push_back(' ');
+  out.append(ReasonPhrase(filtered.status())).append("\r\n");
+  out.append(loop_.date.Line());
   if (chunked_) {
-    work_->out.append("Transfer-Encoding: chunked\r\n");
+    out.append("Transfer-Encoding: chunked\r\n");
   }
-  work_->out.append("Connection: close\r\n").append(filtered.header_block()).append("\r\n");
+  out.append("Connection: close\r\n").append(filtered.header_block()).append("\r\n");
   return WriteStream() && !head;
 }
 
@@ -48,7 +49,7 @@ bool Connection::Write(std::string_view data) {
   return WriteStream();
 }
 
-// Writes work_->out (suspending); a write that outlives the idle timeout is cut by OnTimer.
+// Writes the output buffer (suspending); a write that outlives the idle timeout is cut by OnTimer.
 bool Connection::WriteStream() {
   stream_writing_ = true;
   bool ok = Flush(co_->yield);

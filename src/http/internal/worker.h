@@ -1,7 +1,7 @@
 // What a connection holds only while it is serving: a coroutine stack and a Worker (the parser,
 // the response, the output buffer and the dispatcher's Session). Between requests a keep-alive
-// connection gives both back to its loop and waits for readability without a coroutine, so ten
-// thousand idle connections hold ten thousand sockets and timers, not ten thousand stacks.
+// connection gives both back to its loop and waits without a coroutine, so ten thousand idle
+// connections hold ten thousand sockets and timers, not ten thousand stacks.
 // Both pools are loop-affine and bounded: memory beyond kMaxPooled is freed.
 #pragma once
 
@@ -41,8 +41,8 @@ class WorkerPool {
     free_.pop_back();
     return worker;
   }
-  // Takes back a worker whose parser is reset. Large buffers are dropped first, so a pooled worker
-  // holds no more than a few KiB whatever it served last.
+  // Takes back a worker, resetting its parser. Large buffers are dropped first, so a pooled
+  // worker holds no more than a few KiB whatever it served last.
   void Give(std::unique_ptr<Worker> worker) {
     if (free_.size() >= kMaxPooled) {
       return;
