@@ -2,6 +2,7 @@
 #include "router/route_table.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "router/internal/path_tree.h"
 #include "router/pattern.h"
@@ -153,8 +154,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::Build(std::vector<RouteSpe
 
 void RouteTable::Match(std::string_view host, std::string_view method, std::string_view raw_path,
                        RouteMatch& match) const {
-  match.Reset(raw_path);
-  if (!match.SplitPath()) {
+  if (!match.Reset(raw_path)) {
     return;  // kNotFound
   }
   int method_index = internal::MethodIndex(method);
@@ -194,8 +194,8 @@ void RouteTable::ResolveHost(std::string_view host, RouteMatch& match) const {
 
 bool RouteTable::MatchTree(uint32_t root, int method, RouteMatch& match) const {
   Search search{method, match};
-  match.captures_.clear();
-  if (Visit(search, root, 0)) {
+  match.capture_count_ = 0;
+  if (Visit(search, root, 1)) {
     return true;
   }
   if (search.first_endpoint != kNone) {
@@ -209,32 +209,39 @@ bool RouteTable::MatchTree(uint32_t root, int method, RouteMatch& match) const {
 // Precedence at each segment: literal child, then {param} child, then {*catch_all} child, each
 // explored fully before the next (backtracking). Every tree node is visited at most once, since
 // the segment at each depth is fixed; recursion depth is bounded by kMaxPathPatternSegments.
-bool RouteTable::Visit(Search& search, uint32_t index, size_t depth) const {
+bool RouteTable::Visit(Search& search, uint32_t index, size_t pos) const {
   const PathForest& forest = tables_->forest;
   const PathNode& node = forest.node(index);
-  const std::vector<RouteMatch::Segment>& segments = search.match.segments_;
-  if (depth == segments.size()) {
+  RouteMatch& match = search.match;
+  if (match.AtEnd(pos)) {
     if (TryEnd(search, index, kNoCatchAll)) {
       return true;
     }
-  } else {
-    std::string_view segment = segments[depth].text;
+  } else if (node.literal_children != 0 || node.param != kNone) {
+    const size_t decoded_mark = match.decoded_.size();
+    size_t next;
+    std::string_view segment = match.SegmentAt(pos, &next);
     uint32_t literal = forest.FindLiteral(index, segment);
-    if (literal != kNone && Visit(search, literal, depth + 1)) {
+    if (literal != kNone && Visit(search, literal, next)) {
       return true;
     }
     if (node.param != kNone && !segment.empty()) {
-      search.match.captures_.push_back(segment);
-      if (Visit(search, node.param, depth + 1)) {
+      match.captures_[match.capture_count_++] = segment;
+      if (Visit(search, node.param, next)) {
         return true;
       }
-      search.match.captures_.pop_back();
+      --match.capture_count_;
+    }
+    if (match.escaped_) {
+      // Nothing kept a view of what this subtree decoded: give the space back, so that
+      // backtracking never needs more than the capacity reserved in Reset.
+      match.decoded_.resize(decoded_mark);
     }
   }
-  return node.catch_all != kNone && TryEnd(search, node.catch_all, depth);
+  return node.catch_all != kNone && TryEnd(search, node.catch_all, pos);
 }
 
-bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_depth) const {
+bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_pos) const {
   const Tables& t = *tables_;
   uint32_t endpoint = t.forest.node(index).endpoint;
   if (endpoint == kNone) {
@@ -248,13 +255,14 @@ bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_depth) 
     return false;
   }
   RouteMatch& match = search.match;
-  if (catch_all_depth != kNoCatchAll) {
-    match.captures_.push_back(match.RestFrom(catch_all_depth));
+  if (catch_all_pos != kNoCatchAll) {
+    match.captures_[match.capture_count_++] = match.RestFrom(catch_all_pos);
   }
   const NameList& names = t.name_lists[route->names];
   for (uint32_t i = 0; i < names.count; ++i) {
-    match.params_.push_back(PathParam{t.param_names[names.first + i], match.captures_[i]});
+    match.params_[i] = PathParam{t.param_names[names.first + i], match.captures_[i]};
   }
+  match.param_count_ = names.count;
   match.outcome = RouteMatch::Outcome::kFound;
   match.route_id = route->id;
   return true;
@@ -263,7 +271,7 @@ bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_depth) 
 // ---- RouteMatch ----
 
 std::string_view RouteMatch::param(std::string_view name) const {
-  for (const PathParam& p : params_) {
+  for (const PathParam& p : params()) {
     if (p.name == name) {
       return p.value;
     }
@@ -271,76 +279,101 @@ std::string_view RouteMatch::param(std::string_view name) const {
   return {};
 }
 
-void RouteMatch::Reset(std::string_view raw_path) {
+bool RouteMatch::Reset(std::string_view raw_path) {
+  static_assert(kMaxParams == kMaxPathPatternSegments, "a tree is as deep as its longest pattern");
   outcome = Outcome::kNotFound;
   route_id = 0;
-  raw_path_ = raw_path;
-  segments_.clear();
-  captures_.clear();
-  params_.clear();
-  decoded_.clear();
+  param_count_ = 0;
   allow_ = {};
   host_ = {};
-}
-
-bool RouteMatch::AddSegment(std::string_view text, size_t raw_offset, bool escaped) {
-  if (escaped) {
-    if (decoded_.empty()) {
-      // Segments need at most the raw size, a decoded catch-all as much again; reserving it
-      // before the first view is taken means no view into decoded_ ever dangles.
-      decoded_.reserve(2 * raw_path_.size());
-    }
-    size_t before = decoded_.size();
-    if (!PercentDecode(text, &decoded_)) {
-      return false;
-    }
-    text = std::string_view(decoded_).substr(before);
-  }
-  segments_.push_back(Segment{text, raw_offset});
-  return true;
-}
-
-// One pass with a byte loop: paths are short, and a memchr call per segment costs more.
-bool RouteMatch::SplitPath() {
-  const char* p = raw_path_.data();
-  size_t n = raw_path_.size();
-  if (n == 0 || p[0] != '/') {
+  raw_path_ = raw_path;
+  size_t n = raw_path.size();
+  if (n == 0 || raw_path[0] != '/') {
     return false;
   }
-  if (n > 1 && p[n - 1] == '/') {
+  if (n > 1 && raw_path[n - 1] == '/') {
     --n;  // "/a/" matches "/a"
   }
-  if (n == 1) {
-    return true;  // the root has no segments
+  limit_ = n == 1 ? 0 : n;  // the root has no segments
+  escaped_ = raw_path.find('%') != std::string_view::npos;
+  if (!escaped_) {
+    return true;
   }
-  size_t start = 1;
-  bool escaped = false;
-  for (size_t i = 1; i < n; ++i) {
-    if (p[i] == '/') {
-      if (!AddSegment(std::string_view(p + start, i - start), start, escaped)) {
-        return false;
-      }
-      start = i + 1;
-      escaped = false;
-    } else {
-      escaped |= p[i] == '%';
-    }
-  }
-  return AddSegment(std::string_view(p + start, n - start), start, escaped);
+  // Rare: check every escape now (a bad one anywhere means no match, even past a catch-all's
+  // start), and reserve what decoding can take: the segments on one search path need at most
+  // the raw size, a decoded catch-all as much again. No view into decoded_ ever dangles.
+  decoded_.clear();
+  decoded_.reserve(2 * raw_path.size());
+  bool valid = PercentDecode(raw_path, &decoded_);
+  decoded_.clear();
+  return valid;
 }
 
-std::string_view RouteMatch::RestFrom(size_t index) {
-  if (index >= segments_.size()) {
-    return {};
+namespace {
+
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Returns the offset of the first '/' in p[pos, limit), or `limit`. Eight bytes at a time (a
+// word's '/' bytes become zero bytes, and the lowest one is found exactly); a shorter rest is
+// read as the last eight bytes before `limit`, shifted, when the path is long enough.
+size_t FindSlash(const char* p, size_t pos, size_t limit) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  constexpr uint64_t kSlashes = kOnes * '/';
+  auto first_slash = [](uint64_t word) {  // bit index * 8 of the first '/', or 0 if none
+    uint64_t x = word ^ kSlashes;
+    return (x - kOnes) & ~x & kHighs;
+  };
+  for (; limit - pos >= 8; pos += 8) {
+    if (uint64_t hit = first_slash(Load64(p + pos))) {
+      return pos + (__builtin_ctzll(hit) >> 3);
+    }
   }
-  std::string_view rest = raw_path_.substr(segments_[index].raw_offset);
-  if (rest.find('%') == std::string_view::npos) {
-    return rest;
+  size_t rest = limit - pos;
+  if (rest == 0) {
+    return limit;
+  }
+  if (limit >= 8) {
+    // The rest's bytes are the top `rest` bytes of the word ending at `limit`; shifting them
+    // down fills the top with zero bytes, which are not '/'.
+    uint64_t word = Load64(p + limit - 8) >> (8 * (8 - rest));
+    uint64_t hit = first_slash(word);
+    return hit != 0 ? pos + (__builtin_ctzll(hit) >> 3) : limit;
+  }
+  while (pos < limit && p[pos] != '/') {
+    ++pos;
+  }
+  return pos;
+}
+
+}  // namespace
+
+std::string_view RouteMatch::SegmentAt(size_t pos, size_t* next) {
+  size_t end = FindSlash(raw_path_.data(), pos, limit_);
+  *next = end + 1;
+  std::string_view text(raw_path_.data() + pos, end - pos);
+  return escaped_ ? Decode(text) : text;
+}
+
+std::string_view RouteMatch::Decode(std::string_view raw) {
+  if (raw.find('%') == std::string_view::npos) {
+    return raw;
   }
   size_t before = decoded_.size();
-  PercentDecode(rest, &decoded_);  // cannot fail: SplitPath checked every escape
+  PercentDecode(raw, &decoded_);  // cannot fail: Reset checked every escape
   return std::string_view(decoded_).substr(before);
 }
 
-}  // namespace edgegate::router#include <atomic>
+std::string_view RouteMatch::RestFrom(size_t pos) {
+  if (AtEnd(pos)) {
+    return {};
+  }
+  std::string_view rest = raw_path_.substr(pos);
+  return escaped_ ? Decode(rest) : rest;
+}
 
+}  // namespace edgegate::router

@@ -11,6 +11,7 @@
 // {param} > {*catch_all}, with backtracking), then method (HEAD falls back to GET). See Match.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,7 +52,7 @@ class RouteMatch {
   uint32_t route_id = 0;
 
   // The path parameters in pattern order (a catch-all last). Empty unless kFound.
-  std::span<const PathParam> params() const { return params_; }
+  std::span<const PathParam> params() const { return {params_.data(), param_count_}; }
   // Returns the decoded value of parameter `name`, or an empty view if there is none.
   std::string_view param(std::string_view name) const;
   // For kMethodNotAllowed: the path's methods for an Allow header, sorted, HEAD included when
@@ -64,23 +65,32 @@ class RouteMatch {
  private:
   friend class RouteTable;
 
-  struct Segment {
-    std::string_view text;  // decoded
-    size_t raw_offset;      // where the segment starts in the raw path
-  };
+  // Prepares for matching `raw_path`. False if it cannot match anything: it does not start
+  // with '/', or has an invalid percent-escape.
+  bool Reset(std::string_view raw_path);
+  // Returns the segment starting at raw offset `pos` (decoded if the path has escapes) and sets
+  // *next to where the following one starts. REQUIRES: !AtEnd(pos).
+  std::string_view SegmentAt(size_t pos, size_t* next);
+  // True when no segment starts at `pos`: the path is used up.
+  bool AtEnd(size_t pos) const { return pos > limit_; }
+  // Returns the decoded rest of the raw path from offset `pos` ("" once AtEnd(pos)).
+  std::string_view RestFrom(size_t pos);
+  // Returns `raw` percent-decoded: `raw` itself if it has no '%', else a view of decoded_.
+  // REQUIRES: escaped_ (decoded_ has its capacity reserved).
+  std::string_view Decode(std::string_view raw);
 
-  void Reset(std::string_view raw_path);
-  // Splits raw_path_ into segments_, decoding the ones with '%'. False on an invalid escape.
-  bool SplitPath();
-  // Appends one segment, decoding it if `escaped`. False on an invalid escape.
-  bool AddSegment(std::string_view text, size_t raw_offset, bool escaped);
-  // Returns the decoded rest of the raw path from segment `index` on ("" past the end).
-  std::string_view RestFrom(size_t index);
+  // The path is walked in place: segments are found (and decoded, if the path has a '%') while
+  // the tree is searched, never split into a list first. Parameter values are bounded by the
+  // tree's depth, which patterns bound to kMaxPathPatternSegments.
+  static constexpr size_t kMaxParams = 64;  // == kMaxPathPatternSegments (checked in the .cc)
 
   std::string_view raw_path_;
-  std::vector<Segment> segments_;
-  std::vector<std::string_view> captures_;  // values of the params on the current search path
-  std::vector<PathParam> params_;
+  size_t limit_ = 0;       // a segment starts at every pos <= limit_ (see AtEnd)
+  bool escaped_ = false;   // the path has a '%': segments are decoded into decoded_
+  uint32_t capture_count_ = 0;
+  uint32_t param_count_ = 0;
+  std::array<std::string_view, kMaxParams> captures_;  // param values on the search path
+  std::array<PathParam, kMaxParams> params_;
   std::string decoded_;  // decoded segments; capacity reserved up front so views never dangle
   std::string host_scratch_;
   std::string_view allow_;
@@ -132,11 +142,12 @@ class RouteTable {
   bool MatchTree(uint32_t root, int method, RouteMatch& match) const;
   // Fills match's host cache for `host`: the normalised host and the roots to try, in order.
   void ResolveHost(std::string_view host, RouteMatch& match) const;
-  // Depth-first search from node `index` at path segment `depth`; true once a route is found.
-  bool Visit(Search& search, uint32_t index, size_t depth) const;
-  // Tries node `index` as the end of the path; `catch_all_depth` is the segment a catch-all
+  // Depth-first search from node `index` with the path's next segment at raw offset `pos`; true
+  // once a route is found.
+  bool Visit(Search& search, uint32_t index, size_t pos) const;
+  // Tries node `index` as the end of the path; `catch_all_pos` is the raw offset a catch-all
   // node's value starts at, or kNoCatchAll. True if the node has a route for the method.
-  bool TryEnd(Search& search, uint32_t index, size_t catch_all_depth) const;
+  bool TryEnd(Search& search, uint32_t index, size_t catch_all_pos) const;
 
   static constexpr size_t kNoCatchAll = SIZE_MAX;
 

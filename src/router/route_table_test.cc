@@ -109,6 +109,108 @@ TEST(RouteTableTest, LiteralsMatchDecodedSegments) {
   EXPECT_EQ(MatchId(*t, "GET", "/caf%c3%a9"), 2);
 }
 
+// The path is decoded while the tree is searched: a decoded segment that a dead-end branch
+// matched is decoded again for the next branch, and the values kept must all stay valid.
+TEST(RouteTableTest, BacktrackingOverEscapedSegmentsKeepsDecodedValues) {
+  auto t = MustBuild({{"*", "GET", "/a/b%20c/d/e", 1},
+                      {"*", "GET", "/a/{x}/d/{y}/z", 2},
+                      {"*", "GET", "/a/{x}/{*rest}", 3}});
+  RouteMatch match;
+  ASSERT_EQ(MatchId(*t, "example.com", "GET", "/a/b%20c/d/%65%65/z", match), 2);
+  EXPECT_EQ(match.param("x"), "b c");
+  EXPECT_EQ(match.param("y"), "ee");
+  ASSERT_EQ(MatchId(*t, "example.com", "GET", "/a/b%20c/d/%65%65/%7A%7a/", match), 3);
+  EXPECT_EQ(match.param("x"), "b c");
+  EXPECT_EQ(match.param("rest"), "d/ee/zz/");
+  EXPECT_EQ(MatchId(*t, "example.com", "GET", "/a/b%20c/d/e", match), 1);
+  EXPECT_TRUE(match.params().empty());
+}
+
+// Hundreds of dead-end branches that each decode a segment: decoding must reuse the space a
+// failed branch used, or it outgrows what Reset reserved and the values already captured
+// dangle (caught by the value checks, and reliably by an EDGEGATE_SANITIZE build).
+TEST(RouteTableTest, DeepBacktrackingOverEscapesKeepsEarlierValues) {
+  constexpr int kDepth = 20;
+  std::vector<RouteSpec> specs;
+  // Route k: k literal "AAAA" segments, then parameters to depth kDepth, then "never". Every
+  // node of the literal chain has a literal child and a parameter child; all of them dead-end.
+  for (int k = 0; k < kDepth; ++k) {
+    std::string pattern;
+    for (int j = 0; j < kDepth; ++j) {
+      pattern += j < k ? "/%41%41%41%41" : "/{p" + std::to_string(j) + "}";
+    }
+    specs.push_back({"*", "GET", pattern + "/never", static_cast<uint32_t>(k + 1)});
+  }
+  specs.push_back({"*", "GET", "/{a}/{*rest}", 100});
+  auto t = MustBuild(std::move(specs));
+  std::string path;
+  std::string rest;
+  for (int j = 0; j < kDepth; ++j) {
+    path += "/%41%41%41%41";
+    rest += j == 0 ? "" : j == 1 ? "AAAA" : "/AAAA";
+  }
+  RouteMatch match;
+  ASSERT_EQ(MatchId(*t, "example.com", "GET", path, match), 100);
+  EXPECT_EQ(match.param("a"), "AAAA");
+  EXPECT_EQ(match.param("rest"), rest);
+}
+
+// Segments are found eight bytes at a time, with overlapping reads near the end of the path:
+// every segment length at every offset, in paths shorter and longer than a word, must split
+// exactly as a byte-by-byte split does.
+TEST(RouteTableTest, SplitsSegmentsOfEveryLengthAtEveryOffset) {
+  constexpr int kMaxSegments = 4;
+  std::vector<RouteSpec> specs;
+  std::string pattern;
+  for (int k = 1; k <= kMaxSegments; ++k) {
+    pattern += "/{p" + std::to_string(k) + "}";
+    specs.push_back({"*", "GET", pattern, static_cast<uint32_t>(k)});
+  }
+  auto t = MustBuild(std::move(specs));
+  RouteMatch match;
+  uint32_t seed = 12345;
+  auto next = [&seed](uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) % n;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<std::string> segments(1 + next(kMaxSegments));
+    std::string path;
+    for (std::string& segment : segments) {
+      for (uint32_t len = 1 + next(13); segment.size() < len;) {
+        segment += "abcdefgh"[next(8)];
+      }
+      path += "/" + segment;
+    }
+    if (next(4) == 0) {
+      path += "/";
+    }
+    ASSERT_EQ(MatchId(*t, "example.com", "GET", path, match),
+              static_cast<int64_t>(segments.size())) << path;
+    ASSERT_EQ(match.params().size(), segments.size()) << path;
+    for (size_t i = 0; i < segments.size(); ++i) {
+      ASSERT_EQ(match.params()[i].value, segments[i]) << path << " segment " << i;
+    }
+  }
+}
+
+TEST(RouteTableTest, EveryMethodMatchesExactlyItself) {
+  std::vector<RouteSpec> specs;
+  const std::vector<std::string> methods = {"GET", "PUT", "POST", "HEAD", "PATCH", "DELETE",
+                                            "OPTIONS"};
+  for (uint32_t i = 0; i < methods.size(); ++i) {
+    specs.push_back({"*", methods[i], "/m", i + 1});
+  }
+  auto t = MustBuild(std::move(specs));
+  for (uint32_t i = 0; i < methods.size(); ++i) {
+    EXPECT_EQ(MatchId(*t, methods[i], "/m"), i + 1) << methods[i];
+  }
+  for (std::string_view other : {"get", "GEt", "PUX", "HEAP", "PATCHY", "", "CONNECT", "TRACE",
+                                 "DELETe", "OPTIONs", "POSt"}) {
+    EXPECT_EQ(MatchId(*t, other, "/m"), -405) << other;
+  }
+}
+
 TEST(RouteTableTest, CatchAllMatchesEmptyAndManySegments) {
   auto t = MustBuild({{"*", "GET", "/files/{*rest}", 1}});
   RouteMatch match;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@ inline constexpr uint32_t kNone = UINT32_MAX;
 // Returns a 64-bit hash of `s`. Several times faster than std::hash on the
 // short strings of host names and path segments. Not flood-resistant, which is fine here: the
 // keys are routes from the admin API, so a client cannot lengthen a probe sequence.
-uint64_t FastHash(std::string_view s);
+inline uint64_t FastHash(std::string_view s);
 
 // Hashes std::string keys and std::string_view probes alike, so lookups do not allocate.
 struct StringHash {
@@ -37,8 +38,14 @@ using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>
 // are safe to call concurrently once building is over.
 class FlatStringMap {
  public:
-  // Returns the value stored for (scope, key), or kNone.
-  uint32_t Find(uint32_t scope, std::string_view key) const;
+  // Returns the value stored for (scope, key), or kNone. Inline: one call per path segment.
+  uint32_t Find(uint32_t scope, std::string_view key) const {
+    if (slots_.empty()) {
+      return kNone;
+    }
+    const Slot& slot = slots_[Probe(HashOf(scope, key), scope, key)];
+    return slot.value;
+  }
   // Stores `value` for (scope, key) unless a value is there; returns the value now stored.
   // REQUIRES: value != kNone.
   uint32_t Insert(uint32_t scope, std::string_view key, uint32_t value);
@@ -64,7 +71,16 @@ class FlatStringMap {
   bool KeyEquals(const Slot& slot, std::string_view key) const;
   // Returns the index of the slot holding (scope, key), or of the empty slot ending its probe.
   // REQUIRES: !slots_.empty().
-  size_t Probe(uint64_t hash, uint32_t scope, std::string_view key) const;
+  size_t Probe(uint64_t hash, uint32_t scope, std::string_view key) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.value == kNone ||
+          (slot.hash == hash && slot.scope == scope && KeyEquals(slot, key))) {
+        return i;
+      }
+    }
+  }
   void Grow();
   // Returns the offset of `key` in keys_, appending it the first time.
   uint32_t Intern(std::string_view key);
@@ -74,5 +90,69 @@ class FlatStringMap {
   size_t size_ = 0;
   StringMap<uint32_t> interned_;  // build only: key → offset in keys_
 };
+
+namespace hash_internal {
+
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline uint64_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Multiplies as 128 bits and folds the halves (the wyhash mixer).
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  __extension__ using Uint128 = unsigned __int128;
+  Uint128 product = static_cast<Uint128>(a ^ 0xa0761d6478bd642full) * (b ^ 0xe7037ed1a0b428dbull);
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+}
+
+// True if the `n` bytes at a and b are equal, for n <= 8, without a byte loop: two overlapping
+// 4-byte loads cover 4 to 8 bytes; bytes 0, n/2 and n-1 cover 1 to 3.
+inline bool ShortEquals(const char* a, const char* b, size_t n) {
+  if (n >= 4) {
+    return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
+  }
+  return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+}  // namespace hash_internal
+
+// Eight bytes at a time; the 0 to 8 byte tail is read with overlapping loads, not a byte loop.
+inline uint64_t FastHash(std::string_view s) {
+  using hash_internal::Load32;
+  using hash_internal::Mix;
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = 0x8ebc6af09c88c6e3ull ^ n;
+  for (; n > 8; n -= 8, p += 8) {
+    h = Mix(h, hash_internal::Load64(p));
+  }
+  uint64_t tail = 0;
+  if (n >= 4) {
+    tail = (Load32(p) << 32) | Load32(p + n - 4);
+  } else if (n > 0) {
+    tail = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+           (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+           static_cast<unsigned char>(p[n - 1]);
+  }
+  return Mix(h, tail);
+}
+
+// Short keys are compared inline: a memcmp call costs more than the few bytes it compares.
+inline bool FlatStringMap::KeyEquals(const Slot& slot, std::string_view key) const {
+  if (slot.key_length != key.size()) {
+    return false;
+  }
+  if (key.size() > kInlineKey) {
+    return std::memcmp(keys_.data() + slot.key_offset, key.data(), key.size()) == 0;
+  }
+  return hash_internal::ShortEquals(slot.inline_key, key.data(), key.size());
+}
 
 }  // namespace edgegate::router::internal

@@ -24,8 +24,13 @@ namespace edgegate::router::internal {
 inline constexpr int kMethodCount = 7;
 inline constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"};
+inline constexpr int kDelete = 0;
 inline constexpr int kGet = 1;
 inline constexpr int kHead = 2;
+inline constexpr int kOptions = 3;
+inline constexpr int kPatch = 4;
+inline constexpr int kPost = 5;
+inline constexpr int kPut = 6;
 
 // Returns the index of `method` in kMethodNames (exact, case-sensitive), or -1.
 int MethodIndex(std::string_view method);
