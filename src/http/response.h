@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/append_buffer.h"
 #include "http/request.h"
 
 namespace edgegate::http {
@@ -24,13 +25,13 @@ class Response {
   void Clear();
 
   int status() const { return status_; }
-  const std::string& header_block() const { return header_block_; }  // "Name: value\r\n"...
+  std::string_view header_block() const { return header_block_.view(); }  // "Name: value\r\n"...
   const std::string& body() const { return body_; }
   int dropped_headers() const { return dropped_headers_; }
 
  private:
   int status_ = 500;
-  std::string header_block_;
+  base::AppendBuffer header_block_;
   std::string body_;
   int dropped_headers_ = 0;
 };

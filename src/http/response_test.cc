@@ -12,7 +12,7 @@ std::string Block(std::string_view name, std::string_view value) {
   Response response;
   response.Set(200, {}, "");
   response.AddHeader(name, value);
-  return response.header_block();
+  return std::string(response.header_block());
 }
 
 TEST(ResponseTest, KeepsValidHeadersInOrder) {
@@ -28,6 +28,7 @@ TEST(ResponseTest, KeepsValidHeadersInOrder) {
 
 TEST(ResponseTest, AllowsTabAndNonAsciiBytesInValues) {
   EXPECT_EQ(Block("X-V", "a\tb"), "X-V: a\tb\r\n");
+  EXPECT_EQ(Block("X-V", "a\tbcdefghi\tklmn\t"), "X-V: a\tbcdefghi\tklmn\t\r\n");
   EXPECT_EQ(Block("X-V", "caf\xc3\xa9 \xe2\x82\xac and more than eight bytes"),
             "X-V: caf\xc3\xa9 \xe2\x82\xac and more than eight bytes\r\n");
   EXPECT_EQ(Block("X-V", std::string(40, '\x80')), "X-V: " + std::string(40, '\x80') + "\r\n");
