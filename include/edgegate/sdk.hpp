@@ -271,12 +271,12 @@ class Response {
   const std::vector<Header>& headers() const noexcept { return headers_; }
 
  private:
-  Response(int status, const char* static_content_type, std::string body) noexcept
+  Response(int status, std::string_view static_content_type, std::string body) noexcept
       : status_(status), static_content_type_(static_content_type), body_(std::move(body)) {}
   static Response Error(int status, std::string message);
 
   int status_;
-  const char* static_content_type_;  // A literal; used when custom_content_type_ is empty.
+  std::string_view static_content_type_;  // A literal; used when custom_content_type_ is empty.
   std::string custom_content_type_;
   std::string body_;
   std::vector<Header> headers_;

@@ -41,8 +41,18 @@ struct CallState {
   std::string error;
   std::vector<OpenTransaction> open_transactions;
 
+  // Starts a call. Inline: it runs on every request.
   void Reset(const http::Request& req, http::Response& resp, std::string_view endpoint,
-             std::string_view id);
+             std::string_view id) {
+    request = &req;
+    response = &resp;
+    endpoint_id = endpoint;
+    request_id = id;
+    responded = false;
+    query_parsed = false;
+    query_params.clear();
+    query_arena.clear();
+  }
 };
 
 // The host function table handed to every handler. Static storage; thread-safe (stateless).

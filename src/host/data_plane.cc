@@ -125,7 +125,7 @@ class DataSession : public http::Session {
     call_.log = slot.log();
     call_.version = served_version_;
     FillRequest(request, slot.endpoint_id());
-    pin->descriptor().handle(&HostApi(), &call_, &abi_request_);
+    pin->descriptor().handle(host_api_, &call_, &abi_request_);
     if (!call_.open_transactions.empty()) {
       RollbackOpenTransactions(call_);
     }
@@ -139,30 +139,40 @@ class DataSession : public http::Session {
                         plane_.clock().Between(start, telemetry::TickClock::Now()));
   }
 
+  // Views of the request for the handler. Every field is set (a designated initialiser: a field
+  // added to eg_request later starts out zero), and the pair arrays only grow.
   void FillRequest(const http::Request& request, std::string_view endpoint_id) {
-    headers_.clear();
-    for (const http::Header& h : request.headers) {
-      headers_.push_back({Str(h.name), Str(h.value)});
+    const eg_pair* headers = CopyPairs(request.headers, headers_);
+    const eg_pair* params = CopyPairs(match_.params(), params_);
+    abi_request_ = eg_request{
+        .struct_size = sizeof(eg_request),
+        .method = Str(request.method),
+        .target = Str(request.target),
+        .path = Str(request.path),
+        .raw_query = Str(request.query),
+        .host = Str(match_.host()),
+        .body = Str(request.body),
+        .client_ip = Str(request.client_ip),
+        .request_id = Str(request_id_),
+        .endpoint_id = Str(endpoint_id),
+        .headers = headers,
+        .header_count = request.headers.size(),
+        .path_params = params,
+        .path_param_count = match_.params().size(),
+    };
+  }
+
+  // Copies name/value views into `out` (grown if needed, never shrunk) and returns its data.
+  template <typename Pair>
+  static const eg_pair* CopyPairs(std::span<const Pair> pairs, std::vector<eg_pair>& out) {
+    if (out.size() < pairs.size()) {
+      out.resize(pairs.size());
     }
-    params_.clear();
-    for (const router::PathParam& p : match_.params()) {
-      params_.push_back({Str(p.name), Str(p.value)});
+    eg_pair* to = out.data();
+    for (const Pair& p : pairs) {
+      *to++ = {Str(p.name), Str(p.value)};
     }
-    abi_request_ = eg_request{};
-    abi_request_.struct_size = sizeof(eg_request);
-    abi_request_.method = Str(request.method);
-    abi_request_.target = Str(request.target);
-    abi_request_.path = Str(request.path);
-    abi_request_.raw_query = Str(request.query);
-    abi_request_.host = Str(match_.host());
-    abi_request_.body = Str(request.body);
-    abi_request_.client_ip = Str(request.client_ip);
-    abi_request_.request_id = Str(request_id_);
-    abi_request_.endpoint_id = Str(endpoint_id);
-    abi_request_.headers = headers_.data();
-    abi_request_.header_count = headers_.size();
-    abi_request_.path_params = params_.data();
-    abi_request_.path_param_count = params_.size();
+    return out.data();
   }
 
   DataPlane& plane_;
@@ -174,8 +184,9 @@ class DataSession : public http::Session {
   std::string_view served_endpoint_;   // endpoint of the current request ("" = no route)
   int64_t served_version_ = 0;         // version that served it (0 = none)
   std::string request_id_;
-  std::vector<eg_pair> headers_;
+  std::vector<eg_pair> headers_;  // size >= the request's count (see CopyPairs)
   std::vector<eg_pair> params_;
+  const eg_host_api* const host_api_ = &HostApi();
   eg_request abi_request_{};
   eg_call call_;
 };

@@ -94,18 +94,6 @@ const eg_host_api kHostApi = {
 
 }  // namespace
 
-void CallState::Reset(const http::Request& req, http::Response& resp, std::string_view endpoint,
-                      std::string_view id) {
-  request = &req;
-  response = &resp;
-  endpoint_id = endpoint;
-  request_id = id;
-  responded = false;
-  query_parsed = false;
-  query_params.clear();
-  query_arena.clear();
-}
-
 const eg_host_api& HostApi() { return kHostApi; }
 
 }  // namespace edgegate::host

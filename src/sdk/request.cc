@@ -25,10 +25,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool EqualsExactly(std::string_view a, std::string_view b) { return a == b; }
+// Name matchers, as function objects so that each FindFirst/FindAll instance inlines its compare.
+constexpr auto kExactName = [](std::string_view a, std::string_view b) { return a == b; };
+constexpr auto kAnyCaseName = [](std::string_view a, std::string_view b) {
+  return EqualsIgnoreCase(a, b);
+};
 
-using NameMatcher = bool (*)(std::string_view, std::string_view);
-
+template <typename NameMatcher>
 std::optional<std::string_view> FindFirst(const eg_pair* pairs, std::size_t count,
                                           std::string_view name, NameMatcher matches) {
   for (std::size_t i = 0; i < count; ++i) {
@@ -39,6 +42,7 @@ std::optional<std::string_view> FindFirst(const eg_pair* pairs, std::size_t coun
   return std::nullopt;
 }
 
+template <typename NameMatcher>
 std::vector<std::string_view> FindAll(const eg_pair* pairs, std::size_t count,
                                       std::string_view name, NameMatcher matches) {
   std::vector<std::string_view> values;
@@ -77,24 +81,24 @@ void Request::EnsureQueryLoaded() const {
 
 std::optional<std::string_view> Request::query_param(std::string_view name) const {
   EnsureQueryLoaded();
-  return FindFirst(query_, query_count_, name, &EqualsExactly);
+  return FindFirst(query_, query_count_, name, kExactName);
 }
 
 std::vector<std::string_view> Request::query_params(std::string_view name) const {
   EnsureQueryLoaded();
-  return FindAll(query_, query_count_, name, &EqualsExactly);
+  return FindAll(query_, query_count_, name, kExactName);
 }
 
 std::optional<std::string_view> Request::path_param(std::string_view name) const {
-  return FindFirst(request_->path_params, request_->path_param_count, name, &EqualsExactly);
+  return FindFirst(request_->path_params, request_->path_param_count, name, kExactName);
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
-  return FindFirst(request_->headers, request_->header_count, name, &EqualsIgnoreCase);
+  return FindFirst(request_->headers, request_->header_count, name, kAnyCaseName);
 }
 
 std::vector<std::string_view> Request::headers(std::string_view name) const {
-  return FindAll(request_->headers, request_->header_count, name, &EqualsIgnoreCase);
+  return FindAll(request_->headers, request_->header_count, name, kAnyCaseName);
 }
 
 const Json& Request::json() const {
