@@ -46,6 +46,36 @@ TEST(RequestHostTest, StripsPortTrailingDotAndCase) {
   EXPECT_EQ(NormalizeRequestHost("", &scratch), "");
 }
 
+// The host is scanned eight bytes at a time with an overlapping last word: compare with a
+// byte-by-byte reference for hosts of every length, with an upper-case letter, a ':' and a
+// non-ASCII byte at every position.
+TEST(RequestHostTest, MatchesAByteByByteReferenceAtEveryLengthAndPosition) {
+  auto reference = [](std::string_view host) {
+    host = host.substr(0, std::min(host.find(':'), host.size()));
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    std::string out(host);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    return out;
+  };
+  std::string scratch;
+  for (size_t length = 0; length <= 24; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (char special : {'A', 'Z', 'M', ':', '@', '[', '\x80', '\xc1', '.'}) {
+        std::string host(length, 'a');
+        for (size_t i = 0; i < length; ++i) host[i] = "abcxyz09-."[i % 10];
+        host[at] = special;
+        if (host[0] == '[') continue;  // IPv6 literals take another path
+        std::string with_z = host;
+        if (at + 1 < length) with_z[at + 1] = 'Z';  // an upper-case letter after the special
+        for (const std::string& h : {host, with_z}) {
+          ASSERT_EQ(NormalizeRequestHost(h, &scratch), reference(h))
+              << "host '" << h << "' length " << length << " at " << at;
+        }
+      }
+    }
+  }
+}
+
 TEST(MethodTest, AcceptsTheSevenMethodsInAnyCase) {
   for (std::string_view ok : {"GET", "get", "Post", "PUT", "PATCH", "DELETE", "HEAD", "options"}) {
     EXPECT_TRUE(ValidateMethod(ok).ok()) << ok;

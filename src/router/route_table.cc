@@ -1,6 +1,7 @@
 // Building the route table from specs, and matching requests against it.
 #include "router/route_table.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -21,6 +22,8 @@ namespace {
 constexpr uint32_t kExactHost = 0;     // "api.example.com"
 constexpr uint32_t kWildcardHost = 1;  // "*.example.com", keyed by "example.com"
 
+uint64_t LengthBit(size_t length) { return uint64_t{1} << std::min<size_t>(length, 63); }
+
 // The parameter names of a route: param_names[first, first + count).
 struct NameList {
   uint32_t first;
@@ -33,8 +36,10 @@ struct RouteTable::Tables {
   PathForest forest;
   internal::FlatStringMap hosts;   // (kExactHost | kWildcardHost, name) → tree root
   uint32_t any_host_root = kNone;  // the tree of "*"
-  bool has_exact_hosts = false;
-  bool has_wildcard_hosts = false;
+  // The lengths of the exact host names and of the wildcards' suffixes (bit min(length, 63)):
+  // a request's host, or a suffix of it, of another length is not looked up at all.
+  uint64_t exact_lengths = 0;
+  uint64_t wildcard_lengths = 0;
   // Distinct lists of parameter names (most routes share a few), indexed by RouteRef::names.
   std::vector<NameList> name_lists;
   std::vector<std::string> param_names;
@@ -76,9 +81,9 @@ uint32_t RouteTable::Tables::TreeFor(std::string_view host) {
     return any_host_root;
   }
   bool wildcard = host.starts_with("*.");
-  (wildcard ? has_wildcard_hosts : has_exact_hosts) = true;
   uint32_t scope = wildcard ? kWildcardHost : kExactHost;
   std::string_view name = wildcard ? host.substr(2) : host;
+  (wildcard ? wildcard_lengths : exact_lengths) |= LengthBit(name.size());
   uint32_t root = hosts.Find(scope, name);
   if (root == kNone) {
     root = forest.AddTree();
@@ -176,13 +181,16 @@ void RouteTable::ResolveHost(std::string_view host, RouteMatch& match) const {
   match.cached_host_.assign(NormalizeRequestHost(host, &match.host_scratch_));
   std::string_view h = match.cached_host_;
   match.cached_roots_.clear();
-  if (t.has_exact_hosts) {
+  if ((t.exact_lengths & LengthBit(h.size())) != 0) {
     uint32_t root = t.hosts.Find(kExactHost, h);
     if (root != kNone) match.cached_roots_.push_back(root);
   }
   // "*.example.com" for "a.b.example.com": try "b.example.com", then "example.com", then "com".
-  if (t.has_wildcard_hosts) {
+  if (t.wildcard_lengths != 0) {
     for (size_t dot = h.find('.'); dot != std::string_view::npos; dot = h.find('.', dot + 1)) {
+      if ((t.wildcard_lengths & LengthBit(h.size() - dot - 1)) == 0) {
+        continue;
+      }
       uint32_t root = t.hosts.Find(kWildcardHost, h.substr(dot + 1));
       if (root != kNone) match.cached_roots_.push_back(root);
     }

@@ -211,6 +211,30 @@ TEST(RouteTableTest, EveryMethodMatchesExactlyItself) {
   }
 }
 
+// Host lookups are skipped for lengths no pattern has; names of 63 characters and more share
+// one length class, so long names must still be looked up and told apart.
+TEST(RouteTableTest, HostsOfEveryLengthIncludingLongOnesMatch) {
+  std::vector<RouteSpec> specs;
+  std::vector<std::string> exact;
+  char letter = 'a';  // a letter per host, so that no host is a suffix of another
+  for (size_t length : {1, 2, 8, 30, 62, 63, 64, 70, 100}) {
+    std::string host(length, letter++);  // labels of up to 9 letters: "aaaaaaaaa.aaaaaaaaa.aa"
+    for (size_t i = 9; i + 1 < length; i += 10) host[i] = '.';
+    exact.push_back(host);
+    specs.push_back({host, "GET", "/e", static_cast<uint32_t>(length)});
+    specs.push_back({"*." + host, "GET", "/w", static_cast<uint32_t>(1000 + length)});
+  }
+  auto t = MustBuild(std::move(specs));
+  RouteMatch match;
+  for (const std::string& host : exact) {
+    const auto length = static_cast<int64_t>(host.size());
+    EXPECT_EQ(MatchId(*t, host, "GET", "/e", match), length) << host;
+    EXPECT_EQ(MatchId(*t, "a.b." + host + ":80", "GET", "/w", match), 1000 + length) << host;
+    EXPECT_EQ(MatchId(*t, host + "x", "GET", "/e", match), -404) << host;
+    EXPECT_EQ(MatchId(*t, host, "GET", "/w", match), -404) << "the apex is not a wildcard match";
+  }
+}
+
 TEST(RouteTableTest, CatchAllMatchesEmptyAndManySegments) {
   auto t = MustBuild({{"*", "GET", "/files/{*rest}", 1}});
   RouteMatch match;
