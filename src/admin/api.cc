@@ -14,6 +14,7 @@
 #include "admin/rate_limiter.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "base/thread_priority.h"
 #include "http/coroutine.h"
 #include "http/query.h"
 #include "router/route_table.h"
@@ -32,6 +33,10 @@ class CoroutineOffloader : public Offloader {
     asio::async_initiate<asio::yield_context, void()>(
         [this, &work](auto handler) {
           asio::post(pool_, [&work, handler = std::move(handler)]() mutable {
+            // Builds run here: background priority, like the admin loop (and so do the
+            // compilers they spawn, which inherit it).
+            thread_local const int nice = base::MakeThisThreadBackground();
+            (void)nice;
             work();
             asio::post(std::move(handler));  // resume on the coroutine's own loop
           });

@@ -9,6 +9,7 @@
 #include "handlers/registry.h"
 
 #include "base/log.h"
+#include "base/thread_priority.h"
 #include "handlers/loader.h"
 
 namespace edgegate::handlers {
@@ -245,6 +246,7 @@ void Registry::NotifyReaper() {
 }
 
 void Registry::ReaperLoop() {
+  base::MakeThisThreadBackground();  // unloading old versions can wait for the data plane
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, options_.reaper_period, [this] { return stop_ || wake_; });

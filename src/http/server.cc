@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/thread_priority.h"
 #include "http/internal/connection.h"
 #include "http/internal/loop.h"
 
@@ -137,7 +138,12 @@ void Server::Start() {
   for (auto& loop : loops_) {
     internal::Loop* l = loop.get();
     l->StartAccepting();
-    l->thread = std::thread([l] { l->ioc.run(); });
+    l->thread = std::thread([l, background = options_.background] {
+      if (background) {
+        base::MakeThisThreadBackground();
+      }
+      l->ioc.run();
+    });
   }
 }
 

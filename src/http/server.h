@@ -23,6 +23,9 @@ struct ServerOptions {
   int threads = 1;                   // event loops
   config::HttpLimits limits;
   size_t coroutine_stack_bytes = 256 * 1024;  // per serving connection, guard page below it
+  // Run the loops at background priority (base/thread_priority.h): for the admin API, so that
+  // deploys do not delay the data plane's requests on a busy machine.
+  bool background = false;
 };
 
 namespace internal {

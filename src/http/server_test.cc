@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/thread_priority.h"
 #include "http/stream.h"
 
 namespace edgegate::http {
@@ -68,6 +69,10 @@ class EchoSession : public Session {
       response.Set(500, {}, "ignored once the stream began");
       return ServeStream(request, probe_);
     }
+    if (request.path == "/nice") {  // the serving thread's scheduling priority
+      response.Set(200, {}, std::to_string(base::ThisThreadNice()));
+      return;
+    }
     std::string body = std::string(request.method) + " " + std::string(request.path) + " q=" +
                        std::string(request.query) + " body=" + std::string(request.body);
     Header headers[] = {{"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"},
@@ -91,11 +96,12 @@ class EchoDispatcher : public Dispatcher {
 
 class ServerTest : public ::testing::Test {
  protected:
-  void StartServer(config::HttpLimits limits = {}, int threads = 2) {
+  void StartServer(config::HttpLimits limits = {}, int threads = 2, bool background = false) {
     ServerOptions options;
     options.listen = {"127.0.0.1", 0};
     options.threads = threads;
     options.limits = limits;
+    options.background = background;
     auto server = Server::Create(options, dispatcher_);
     ASSERT_TRUE(server.ok()) << server.status().message();
     server_ = std::move(server).value();
@@ -150,6 +156,19 @@ class ServerTest : public ::testing::Test {
   EchoDispatcher dispatcher_;
   std::unique_ptr<Server> server_;
 };
+
+TEST_F(ServerTest, LoopsRunAtNormalPriorityUnlessBackground) {
+  const int process = base::ThisThreadNice();
+  StartServer({}, 1);
+  std::string out = Exchange("GET /nice HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.substr(out.find("\r\n\r\n") + 4), std::to_string(process)) << out;
+  server_->Stop();
+  StartServer({}, 1, /*background=*/true);
+  out = Exchange("GET /nice HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.substr(out.find("\r\n\r\n") + 4),
+            std::to_string(std::min(process + base::kBackgroundNiceIncrement, 19)))
+      << out;
+}
 
 TEST_F(ServerTest, ServesRequestWithDateAndContentLength) {
   StartServer();

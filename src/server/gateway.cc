@@ -200,6 +200,7 @@ base::Status BuildServing(GatewayParts& p) {
   admin.name = "admin";
   admin.listen = o.admin_listen;
   admin.threads = 1;
+  admin.background = true;  // deploys must not delay the data plane (base/thread_priority.h)
   admin.limits = o.limits;
   admin.limits.max_body_bytes = std::max<uint64_t>(o.limits.max_body_bytes, 8u << 20);
   auto admin_server = http::Server::Create(admin, *p.admin_api);
