@@ -9,6 +9,7 @@
 #include <boost/beast/http/status.hpp>
 
 #include "base/strings.h"
+#include "base/swar.h"
 
 namespace edgegate::http {
 
@@ -40,14 +41,8 @@ bool IsValidValueByte(unsigned char c) { return (c >= 0x20 || c == '\t') && c !=
 // True if the eight bytes at `p` have no byte below 0x20 and none equal to 0x7f. A word that
 // fails may still be valid (a tab, or a false alarm in a byte above a bad one): check its bytes.
 bool WordIsPlain(const char* p) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
-  uint64_t x = w ^ (kOnes * 0x7f);  // a 0x7f byte becomes 0
-  uint64_t is_del = (x - kOnes) & ~x & kHighs;
-  return (below_space | is_del) == 0;
+  const uint64_t w = base::swar::Load64(p);
+  return (base::swar::BytesBelow(w, 0x20) | base::swar::BytesEqual(w, 0x7f)) == 0;
 }
 
 bool BytesAreValid(const char* p, size_t n) {

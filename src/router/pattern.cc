@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <unordered_set>
+
+#include "base/swar.h"
 
 namespace edgegate::router {
 namespace {
@@ -255,7 +256,6 @@ std::string NormalizeHostPattern(std::string_view pattern) {
   return out;
 }
 
-// One pass over the common case (no brackets) finds the port and any upper-case letter.
 namespace {
 
 // Eight bytes at a time over a Host header (runs whenever a loop sees another Host than on its
@@ -268,33 +268,28 @@ struct HostScan {
 };
 
 HostScan ScanHost(std::string_view host) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  using base::swar::kHighs;
+  using base::swar::kOnes;
   const char* p = host.data();
   const size_t n = host.size();
   uint64_t upper = 0;
   auto scan_word = [&](uint64_t w) {  // returns the ':' bits of w
-    uint64_t x = w ^ (kOnes * ':');
     // A byte b < 0x80 is in 'A'..'Z' when b + (0x80 - 'A') has its high bit set and
     // b + (0x80 - 'Z' - 1) does not; ~w drops bytes >= 0x80. Such a byte can carry into its
     // neighbour's first sum only, which at worst makes the neighbour look upper-case.
     upper |= (w + kOnes * (0x80 - 'A')) & ~(w + kOnes * (0x80 - 'Z' - 1)) & ~w & kHighs;
-    return (x - kOnes) & ~x & kHighs;
+    return base::swar::BytesEqual(w, ':');
   };
   size_t i = 0;
   if (n >= 8) {
     for (; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if (uint64_t colon = scan_word(w)) {
-        return {i + (static_cast<size_t>(__builtin_ctzll(colon)) >> 3), upper != 0};
+      if (uint64_t colon = scan_word(base::swar::Load64(p + i))) {
+        return {i + base::swar::FirstByte(colon), upper != 0};
       }
     }
     if (i < n) {  // the tail, as the last eight bytes: the overlap was already clean of ':'
-      uint64_t w;
-      std::memcpy(&w, p + n - 8, 8);
-      if (uint64_t colon = scan_word(w)) {
-        return {n - 8 + (static_cast<size_t>(__builtin_ctzll(colon)) >> 3), upper != 0};
+      if (uint64_t colon = scan_word(base::swar::Load64(p + n - 8))) {
+        return {n - 8 + base::swar::FirstByte(colon), upper != 0};
       }
     }
     return {n, upper != 0};

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 
+#include "base/swar.h"
 #include "router/internal/path_tree.h"
 #include "router/pattern.h"
 
@@ -319,26 +319,16 @@ bool RouteMatch::Reset(std::string_view raw_path) {
 
 namespace {
 
-uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // Returns the offset of the first '/' in p[pos, limit), or `limit`. Eight bytes at a time (a
 // word's '/' bytes become zero bytes, and the lowest one is found exactly); a shorter rest is
 // read as the last eight bytes before `limit`, shifted, when the path is long enough.
 size_t FindSlash(const char* p, size_t pos, size_t limit) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  constexpr uint64_t kSlashes = kOnes * '/';
-  auto first_slash = [](uint64_t word) {  // bit index * 8 of the first '/', or 0 if none
-    uint64_t x = word ^ kSlashes;
-    return (x - kOnes) & ~x & kHighs;
-  };
+  using base::swar::BytesEqual;
+  using base::swar::FirstByte;
+  using base::swar::Load64;
   for (; limit - pos >= 8; pos += 8) {
-    if (uint64_t hit = first_slash(Load64(p + pos))) {
-      return pos + (__builtin_ctzll(hit) >> 3);
+    if (uint64_t hit = BytesEqual(Load64(p + pos), '/')) {
+      return pos + FirstByte(hit);
     }
   }
   size_t rest = limit - pos;
@@ -349,8 +339,8 @@ size_t FindSlash(const char* p, size_t pos, size_t limit) {
     // The rest's bytes are the top `rest` bytes of the word ending at `limit`; shifting them
     // down fills the top with zero bytes, which are not '/'.
     uint64_t word = Load64(p + limit - 8) >> (8 * (8 - rest));
-    uint64_t hit = first_slash(word);
-    return hit != 0 ? pos + (__builtin_ctzll(hit) >> 3) : limit;
+    uint64_t hit = BytesEqual(word, '/');
+    return hit != 0 ? pos + FirstByte(hit) : limit;
   }
   while (pos < limit && p[pos] != '/') {
     ++pos;

@@ -25,13 +25,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Name matchers, as function objects so that each FindFirst/FindAll instance inlines its compare.
-constexpr auto kExactName = [](std::string_view a, std::string_view b) { return a == b; };
-constexpr auto kAnyCaseName = [](std::string_view a, std::string_view b) {
-  return EqualsIgnoreCase(a, b);
-};
+bool EqualsExactly(std::string_view a, std::string_view b) { return a == b; }
 
-template <typename NameMatcher>
+using NameMatcher = bool (*)(std::string_view, std::string_view);
+
 std::optional<std::string_view> FindFirst(const eg_pair* pairs, std::size_t count,
                                           std::string_view name, NameMatcher matches) {
   for (std::size_t i = 0; i < count; ++i) {
@@ -42,7 +39,6 @@ std::optional<std::string_view> FindFirst(const eg_pair* pairs, std::size_t coun
   return std::nullopt;
 }
 
-template <typename NameMatcher>
 std::vector<std::string_view> FindAll(const eg_pair* pairs, std::size_t count,
                                       std::string_view name, NameMatcher matches) {
   std::vector<std::string_view> values;
@@ -81,24 +77,24 @@ void Request::EnsureQueryLoaded() const {
 
 std::optional<std::string_view> Request::query_param(std::string_view name) const {
   EnsureQueryLoaded();
-  return FindFirst(query_, query_count_, name, kExactName);
+  return FindFirst(query_, query_count_, name, &EqualsExactly);
 }
 
 std::vector<std::string_view> Request::query_params(std::string_view name) const {
   EnsureQueryLoaded();
-  return FindAll(query_, query_count_, name, kExactName);
+  return FindAll(query_, query_count_, name, &EqualsExactly);
 }
 
 std::optional<std::string_view> Request::path_param(std::string_view name) const {
-  return FindFirst(request_->path_params, request_->path_param_count, name, kExactName);
+  return FindFirst(request_->path_params, request_->path_param_count, name, &EqualsExactly);
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
-  return FindFirst(request_->headers, request_->header_count, name, kAnyCaseName);
+  return FindFirst(request_->headers, request_->header_count, name, &EqualsIgnoreCase);
 }
 
 std::vector<std::string_view> Request::headers(std::string_view name) const {
-  return FindAll(request_->headers, request_->header_count, name, kAnyCaseName);
+  return FindAll(request_->headers, request_->header_count, name, &EqualsIgnoreCase);
 }
 
 const Json& Request::json() const {

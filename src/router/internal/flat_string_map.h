@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/swar.h"
+
 namespace edgegate::router::internal {
 
 inline constexpr uint32_t kNone = UINT32_MAX;
@@ -93,17 +95,8 @@ class FlatStringMap {
 
 namespace hash_internal {
 
-inline uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline uint64_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+using base::swar::Load32;
+using base::swar::Load64;
 
 // Multiplies as 128 bits and folds the halves (the wyhash mixer).
 inline uint64_t Mix(uint64_t a, uint64_t b) {
@@ -125,13 +118,13 @@ inline bool ShortEquals(const char* a, const char* b, size_t n) {
 
 // Eight bytes at a time; the 0 to 8 byte tail is read with overlapping loads, not a byte loop.
 inline uint64_t FastHash(std::string_view s) {
-  using hash_internal::Load32;
+  using base::swar::Load32;
   using hash_internal::Mix;
   const char* p = s.data();
   size_t n = s.size();
   uint64_t h = 0x8ebc6af09c88c6e3ull ^ n;
   for (; n > 8; n -= 8, p += 8) {
-    h = Mix(h, hash_internal::Load64(p));
+    h = Mix(h, base::swar::Load64(p));
   }
   uint64_t tail = 0;
   if (n >= 4) {
