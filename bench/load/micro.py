@@ -22,8 +22,10 @@ def run(binary, repetitions, min_time_s, timeout_s):
     if not os.access(binary, os.X_OK):
         return {"note": f"skipped: {binary} does not exist (build target dispatch_bench)",
                 "failed": False}
+    # Interleaved: repetitions of all benchmarks in random order, so that a slow spell of this
+    # shared machine does not land on one side of a ratio (the 10,000 vs 10 routes one).
     cmd = [binary, "--benchmark_format=json", f"--benchmark_repetitions={repetitions}",
-           f"--benchmark_min_time={min_time_s}"]
+           f"--benchmark_min_time={min_time_s}", "--benchmark_enable_random_interleaving=true"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                               stdin=subprocess.DEVNULL)

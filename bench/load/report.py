@@ -251,7 +251,8 @@ HOW_MEASURED = """## How measured
   unrecorded warm-up run each. CPU per request = (utime + stime of the server process, all
   threads, from `/proc/PID/stat`) / requests wrk counted. Ratios are Edgegate's median over the
   peer's median.
-- Micro (3): the `dispatch_bench` binary with `--benchmark_repetitions`; CPU time per iteration.
+- Micro (3): the `dispatch_bench` binary with `--benchmark_repetitions` and
+  `--benchmark_enable_random_interleaving`; CPU time per iteration.
 - Deploy (4): clock from sending `POST /api/endpoints/{id}/deploy` until the data plane (polled on
   an open keep-alive connection) first answers 200 with the new version's body. Source upload and
   endpoint creation happen before. "cached (earlier version)": the endpoint's source is set back

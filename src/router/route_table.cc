@@ -34,7 +34,7 @@ struct NameList {
 
 struct RouteTable::Tables {
   PathForest forest;
-  internal::FlatStringMap hosts;   // (kExactHost | kWildcardHost, name) → tree root
+  internal::FlatStringMap<> hosts;  // (kExactHost | kWildcardHost, name) → tree root
   uint32_t any_host_root = kNone;  // the tree of "*"
   // The lengths of the exact host names and of the wildcards' suffixes (bit min(length, 63)):
   // a request's host, or a suffix of it, of another length is not looked up at all.
@@ -84,11 +84,11 @@ uint32_t RouteTable::Tables::TreeFor(std::string_view host) {
   uint32_t scope = wildcard ? kWildcardHost : kExactHost;
   std::string_view name = wildcard ? host.substr(2) : host;
   (wildcard ? wildcard_lengths : exact_lengths) |= LengthBit(name.size());
-  uint32_t root = hosts.Find(scope, name);
-  if (root == kNone) {
-    root = forest.AddTree();
-    hosts.Insert(scope, name, root);
+  if (const auto* entry = hosts.Find(scope, name)) {
+    return entry->value;
   }
+  uint32_t root = forest.AddTree();
+  hosts.Insert(scope, name, root);
   return root;
 }
 
@@ -182,8 +182,7 @@ void RouteTable::ResolveHost(std::string_view host, RouteMatch& match) const {
   std::string_view h = match.cached_host_;
   match.cached_roots_.clear();
   if ((t.exact_lengths & LengthBit(h.size())) != 0) {
-    uint32_t root = t.hosts.Find(kExactHost, h);
-    if (root != kNone) match.cached_roots_.push_back(root);
+    if (const auto* entry = t.hosts.Find(kExactHost, h)) match.cached_roots_.push_back(entry->value);
   }
   // "*.example.com" for "a.b.example.com": try "b.example.com", then "example.com", then "com".
   if (t.wildcard_lengths != 0) {
@@ -191,8 +190,9 @@ void RouteTable::ResolveHost(std::string_view host, RouteMatch& match) const {
       if ((t.wildcard_lengths & LengthBit(h.size() - dot - 1)) == 0) {
         continue;
       }
-      uint32_t root = t.hosts.Find(kWildcardHost, h.substr(dot + 1));
-      if (root != kNone) match.cached_roots_.push_back(root);
+      if (const auto* entry = t.hosts.Find(kWildcardHost, h.substr(dot + 1))) {
+        match.cached_roots_.push_back(entry->value);
+      }
     }
   }
   if (t.any_host_root != kNone) {
@@ -203,7 +203,7 @@ void RouteTable::ResolveHost(std::string_view host, RouteMatch& match) const {
 bool RouteTable::MatchTree(uint32_t root, int method, RouteMatch& match) const {
   Search search{method, match};
   match.capture_count_ = 0;
-  if (Visit(search, root, 1)) {
+  if (Visit(search, root, tables_->forest.node(root), 1)) {
     return true;
   }
   if (search.first_endpoint != kNone) {
@@ -217,25 +217,24 @@ bool RouteTable::MatchTree(uint32_t root, int method, RouteMatch& match) const {
 // Precedence at each segment: literal child, then {param} child, then {*catch_all} child, each
 // explored fully before the next (backtracking). Every tree node is visited at most once, since
 // the segment at each depth is fixed; recursion depth is bounded by kMaxPathPatternSegments.
-bool RouteTable::Visit(Search& search, uint32_t index, size_t pos) const {
+bool RouteTable::Visit(Search& search, uint32_t index, const PathNode& node, size_t pos) const {
   const PathForest& forest = tables_->forest;
-  const PathNode& node = forest.node(index);
   RouteMatch& match = search.match;
   if (match.AtEnd(pos)) {
-    if (TryEnd(search, index, kNoCatchAll)) {
+    if (TryEnd(search, node, kNoCatchAll)) {
       return true;
     }
   } else if (node.literal_children != 0 || node.param != kNone) {
     const size_t decoded_mark = match.decoded_.size();
     size_t next;
     std::string_view segment = match.SegmentAt(pos, &next);
-    uint32_t literal = forest.FindLiteral(index, segment);
-    if (literal != kNone && Visit(search, literal, next)) {
+    const PathForest::LiteralEdge* literal = forest.FindLiteral(index, node, segment);
+    if (literal != nullptr && Visit(search, literal->value, literal->payload, next)) {
       return true;
     }
     if (node.param != kNone && !segment.empty()) {
       match.captures_[match.capture_count_++] = segment;
-      if (Visit(search, node.param, next)) {
+      if (Visit(search, node.param, forest.node(node.param), next)) {
         return true;
       }
       --match.capture_count_;
@@ -246,12 +245,12 @@ bool RouteTable::Visit(Search& search, uint32_t index, size_t pos) const {
       match.decoded_.resize(decoded_mark);
     }
   }
-  return node.catch_all != kNone && TryEnd(search, node.catch_all, pos);
+  return node.catch_all != kNone && TryEnd(search, forest.node(node.catch_all), pos);
 }
 
-bool RouteTable::TryEnd(Search& search, uint32_t index, size_t catch_all_pos) const {
+bool RouteTable::TryEnd(Search& search, const PathNode& node, size_t catch_all_pos) const {
   const Tables& t = *tables_;
-  uint32_t endpoint = t.forest.node(index).endpoint;
+  uint32_t endpoint = node.endpoint;
   if (endpoint == kNone) {
     return false;
   }

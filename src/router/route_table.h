@@ -23,6 +23,9 @@
 #include "base/status.h"
 
 namespace edgegate::router {
+namespace internal {
+struct PathNode;
+}  // namespace internal
 
 // One route to build into a table. Host, method and path follow the rules in pattern.h.
 struct RouteSpec {
@@ -142,12 +145,12 @@ class RouteTable {
   bool MatchTree(uint32_t root, int method, RouteMatch& match) const;
   // Fills match's host cache for `host`: the normalised host and the roots to try, in order.
   void ResolveHost(std::string_view host, RouteMatch& match) const;
-  // Depth-first search from node `index` with the path's next segment at raw offset `pos`; true
-  // once a route is found.
-  bool Visit(Search& search, uint32_t index, size_t pos) const;
-  // Tries node `index` as the end of the path; `catch_all_pos` is the raw offset a catch-all
-  // node's value starts at, or kNoCatchAll. True if the node has a route for the method.
-  bool TryEnd(Search& search, uint32_t index, size_t catch_all_pos) const;
+  // Depth-first search from node `index`, whose fields are `node`, with the path's next segment
+  // at raw offset `pos`; true once a route is found.
+  bool Visit(Search& search, uint32_t index, const internal::PathNode& node, size_t pos) const;
+  // Tries `node` as the end of the path; `catch_all_pos` is the raw offset a catch-all node's
+  // value starts at, or kNoCatchAll. True if the node has a route for the method.
+  bool TryEnd(Search& search, const internal::PathNode& node, size_t catch_all_pos) const;
 
   static constexpr size_t kNoCatchAll = SIZE_MAX;
 

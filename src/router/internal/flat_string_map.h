@@ -1,11 +1,14 @@
-// An immutable-after-build hash map from (scope, string) to uint32_t, for the route table's hot
-// lookups: literal path segments (scope = parent node) and host names (scope = exact/wildcard).
+// An immutable-after-build hash map from (scope, string) to a uint32_t value plus a small payload,
+// for the route table's hot lookups: literal path segments (scope = parent node, payload = the
+// child node) and host names (scope = exact/wildcard, no payload).
 //
 // Why not std::unordered_map: a node-based map costs three dependent cache misses per lookup
 // (bucket, previous node, node), which made matching against 10,000 routes several times slower
-// than against 10 when requests spread over many routes. Here a lookup reads one 24-byte slot
-// (the full 64-bit hash is compared first) and, for keys longer than 8 bytes, the key, which
-// is stored once however many slots share it. Lookups take string_view and never allocate.
+// than against 10 when requests spread over many routes. Here a lookup reads one 64-byte slot,
+// one cache line: the full 64-bit hash is compared first, keys up to kInlineKey bytes are
+// compared inside the slot (longer ones are stored once, however many slots share them), and the
+// payload is there too, so the caller's next read (the path tree's child node) is no second
+// miss. Lookups take string_view and never allocate.
 #pragma once
 
 #include <cstdint>
@@ -36,95 +39,152 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
-// Open addressing with linear probing, at most half full. Thread-compatible; const methods
-// are safe to call concurrently once building is over.
-class FlatStringMap {
+// The payload of a map that has none.
+struct NoPayload {};
+
+// The out-of-line keys of a FlatStringMap: every distinct long key once. Not a template, so its
+// code lives in the .cc.
+class KeyStore {
  public:
-  // Returns the value stored for (scope, key), or kNone. Inline: one call per path segment.
-  uint32_t Find(uint32_t scope, std::string_view key) const {
-    if (slots_.empty()) {
-      return kNone;
-    }
-    const Slot& slot = slots_[Probe(HashOf(scope, key), scope, key)];
-    return slot.value;
-  }
-  // Stores `value` for (scope, key) unless a value is there; returns the value now stored.
-  // REQUIRES: value != kNone.
-  uint32_t Insert(uint32_t scope, std::string_view key, uint32_t value);
-  // Frees the build-time index of keys. Call after the last Insert.
+  // Returns the offset of `key` in data(), appending it the first time.
+  uint32_t Intern(std::string_view key);
+  // Frees the build-time index of keys. Call after the last Intern.
   void FinishBuild() { interned_ = {}; }
+  const char* data() const { return keys_.data(); }
 
  private:
-  static constexpr size_t kInlineKey = 8;
-
-  // Two slots per cache line; keys up to kInlineKey bytes are compared without leaving the slot.
-  struct alignas(32) Slot {
-    uint64_t hash = 0;
-    uint32_t scope = 0;
-    uint32_t value = kNone;   // kNone: empty slot
-    uint32_t key_offset = 0;  // in keys_, for keys longer than kInlineKey
-    uint32_t key_length = 0;
-    char inline_key[kInlineKey] = {};
-  };
-
-  static uint64_t HashOf(uint32_t scope, std::string_view key) {
-    return FastHash(key) ^ (scope * 0x9e3779b97f4a7c15ull);
-  }
-  bool KeyEquals(const Slot& slot, std::string_view key) const;
-  // Returns the index of the slot holding (scope, key), or of the empty slot ending its probe.
-  // REQUIRES: !slots_.empty().
-  size_t Probe(uint64_t hash, uint32_t scope, std::string_view key) const {
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      const Slot& slot = slots_[i];
-      if (slot.value == kNone ||
-          (slot.hash == hash && slot.scope == scope && KeyEquals(slot, key))) {
-        return i;
-      }
-    }
-  }
-  void Grow();
-  // Returns the offset of `key` in keys_, appending it the first time.
-  uint32_t Intern(std::string_view key);
-
-  std::vector<Slot> slots_;  // size a power of two (or zero)
-  std::string keys_;         // every distinct key once
-  size_t size_ = 0;
+  std::string keys_;
   StringMap<uint32_t> interned_;  // build only: key → offset in keys_
 };
 
 namespace hash_internal {
 
-using base::swar::Load32;
-using base::swar::Load64;
-
-// Multiplies as 128 bits and folds the halves (the wyhash mixer).
-inline uint64_t Mix(uint64_t a, uint64_t b) {
-  __extension__ using Uint128 = unsigned __int128;
-  Uint128 product = static_cast<Uint128>(a ^ 0xa0761d6478bd642full) * (b ^ 0xe7037ed1a0b428dbull);
-  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
-}
-
 // True if the `n` bytes at a and b are equal, for n <= 8, without a byte loop: two overlapping
 // 4-byte loads cover 4 to 8 bytes; bytes 0, n/2 and n-1 cover 1 to 3.
 inline bool ShortEquals(const char* a, const char* b, size_t n) {
+  using base::swar::Load32;
   if (n >= 4) {
     return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
   }
   return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
+// True if the `n` bytes at a and b are equal, for any n: eight bytes at a time, the last word
+// overlapping the one before. Inline, since a memcmp call costs more than a short key's compare.
+inline bool WordEquals(const char* a, const char* b, size_t n) {
+  using base::swar::Load64;
+  if (n <= 8) {
+    return ShortEquals(a, b, n);
+  }
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    if (Load64(a + i) != Load64(b + i)) {
+      return false;
+    }
+  }
+  return Load64(a + n - 8) == Load64(b + n - 8);
+}
+
 }  // namespace hash_internal
+
+// Open addressing with linear probing, at most half full. Thread-compatible; const methods
+// are safe to call concurrently once building is over. `Payload` is trivially copyable and at
+// most 24 bytes; the larger it is, the shorter the keys kept inside a slot.
+template <typename Payload = NoPayload>
+class FlatStringMap {
+ public:
+  struct Entry {
+    uint32_t value = kNone;  // kNone: an empty slot
+    [[no_unique_address]] Payload payload{};
+  };
+
+  // Returns the entry stored for (scope, key), or null. Inline: one call per path segment.
+  const Entry* Find(uint32_t scope, std::string_view key) const {
+    if (slots_.empty()) {
+      return nullptr;
+    }
+    const Slot& slot = slots_[Probe(HashOf(scope, key), scope, key)];
+    return slot.entry.value == kNone ? nullptr : &slot.entry;
+  }
+  // Stores `value` for (scope, key) unless a value is there; returns the value now stored.
+  // REQUIRES: value != kNone.
+  uint32_t Insert(uint32_t scope, std::string_view key, uint32_t value);
+  // Sets every entry's payload to fill(value), then frees what only building needed. Call after
+  // the last Insert.
+  template <typename Fill>
+  void FinishBuild(Fill fill) {
+    for (Slot& slot : slots_) {
+      if (slot.entry.value != kNone) {
+        slot.entry.payload = fill(slot.entry.value);
+      }
+    }
+    keys_.FinishBuild();
+  }
+  void FinishBuild() { keys_.FinishBuild(); }
+
+ private:
+  static constexpr size_t kSlotSize = 64;  // a cache line
+
+  struct SlotHead {
+    uint64_t hash = 0;
+    uint32_t scope = 0;
+    uint32_t key_length = 0;
+    uint32_t key_offset = 0;  // in keys_, for keys longer than kInlineKey
+    Entry entry;
+  };
+  // The rest of the cache line holds the key, when it fits.
+  static constexpr size_t kInlineKey = kSlotSize - sizeof(SlotHead);
+  static_assert(kInlineKey >= 16, "a payload this large leaves too little room for keys");
+
+  struct alignas(kSlotSize) Slot : SlotHead {
+    char inline_key[kInlineKey] = {};
+  };
+  static_assert(sizeof(Slot) == kSlotSize, "one slot per cache line");
+
+  static uint64_t HashOf(uint32_t scope, std::string_view key) {
+    return FastHash(key) ^ (scope * 0x9e3779b97f4a7c15ull);
+  }
+  bool KeyEquals(const Slot& slot, std::string_view key) const {
+    if (slot.key_length != key.size()) {
+      return false;
+    }
+    const char* stored = key.size() > kInlineKey ? keys_.data() + slot.key_offset
+                                                 : slot.inline_key;
+    return hash_internal::WordEquals(stored, key.data(), key.size());
+  }
+  // Returns the index of the slot holding (scope, key), or of the empty slot ending its probe.
+  // REQUIRES: !slots_.empty().
+  size_t Probe(uint64_t hash, uint32_t scope, std::string_view key) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.entry.value == kNone ||
+          (slot.hash == hash && slot.scope == scope && KeyEquals(slot, key))) {
+        return i;
+      }
+    }
+  }
+  void Grow();
+
+  std::vector<Slot> slots_;  // size a power of two (or zero)
+  KeyStore keys_;
+  size_t size_ = 0;
+};
 
 // Eight bytes at a time; the 0 to 8 byte tail is read with overlapping loads, not a byte loop.
 inline uint64_t FastHash(std::string_view s) {
   using base::swar::Load32;
-  using hash_internal::Mix;
+  // Multiplies as 128 bits and folds the halves (the wyhash mixer).
+  auto mix = [](uint64_t a, uint64_t b) {
+    __extension__ using Uint128 = unsigned __int128;
+    Uint128 product =
+        static_cast<Uint128>(a ^ 0xa0761d6478bd642full) * (b ^ 0xe7037ed1a0b428dbull);
+    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  };
   const char* p = s.data();
   size_t n = s.size();
   uint64_t h = 0x8ebc6af09c88c6e3ull ^ n;
   for (; n > 8; n -= 8, p += 8) {
-    h = Mix(h, base::swar::Load64(p));
+    h = mix(h, base::swar::Load64(p));
   }
   uint64_t tail = 0;
   if (n >= 4) {
@@ -134,18 +194,48 @@ inline uint64_t FastHash(std::string_view s) {
            (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
            static_cast<unsigned char>(p[n - 1]);
   }
-  return Mix(h, tail);
+  return mix(h, tail);
 }
 
-// Short keys are compared inline: a memcmp call costs more than the few bytes it compares.
-inline bool FlatStringMap::KeyEquals(const Slot& slot, std::string_view key) const {
-  if (slot.key_length != key.size()) {
-    return false;
+template <typename Payload>
+uint32_t FlatStringMap<Payload>::Insert(uint32_t scope, std::string_view key, uint32_t value) {
+  if ((size_ + 1) * 2 > slots_.size()) {
+    Grow();
   }
-  if (key.size() > kInlineKey) {
-    return std::memcmp(keys_.data() + slot.key_offset, key.data(), key.size()) == 0;
+  uint64_t hash = HashOf(scope, key);
+  Slot& slot = slots_[Probe(hash, scope, key)];
+  if (slot.entry.value != kNone) {
+    return slot.entry.value;
   }
-  return hash_internal::ShortEquals(slot.inline_key, key.data(), key.size());
+  slot = Slot{};
+  slot.hash = hash;
+  slot.scope = scope;
+  slot.key_length = static_cast<uint32_t>(key.size());
+  slot.entry.value = value;
+  if (key.size() <= kInlineKey) {
+    std::memcpy(slot.inline_key, key.data(), key.size());
+  } else {
+    slot.key_offset = keys_.Intern(key);
+  }
+  ++size_;
+  return value;
+}
+
+template <typename Payload>
+void FlatStringMap<Payload>::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 8 : old.size() * 2, Slot{});
+  size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.entry.value == kNone) {
+      continue;
+    }
+    size_t i = slot.hash & mask;
+    while (slots_[i].entry.value != kNone) {
+      i = (i + 1) & mask;
+    }
+    slots_[i] = slot;
+  }
 }
 
 }  // namespace edgegate::router::internal

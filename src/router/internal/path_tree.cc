@@ -50,6 +50,10 @@ PathForest::PathForest() {
 
 uint32_t PathForest::AddTree() { return AddNode(); }
 
+void PathForest::FinishBuild() {
+  literals_.FinishBuild([this](uint32_t child) { return nodes_[child]; });
+}
+
 const RouteRef* PathForest::Insert(uint32_t root, const PathPattern& pattern, int method,
                                    RouteRef route) {
   uint32_t node = root;

@@ -5,8 +5,9 @@
 //
 // Why one forest of small records addressed by index: a match walks a few nodes of one tree, and
 // at 10,000 routes the cost is cache misses, not instructions. Nodes are 16 bytes, the literal
-// edges of every node of every tree share one flat hash map keyed by (parent node, segment), and
-// the data only a found or rejected match needs (endpoints, Allow values) lives apart.
+// edges of every node of every tree share one flat hash map keyed by (parent node, segment),
+// whose slot (one cache line) also holds a copy of the child node, and the data only a found or
+// rejected match needs (endpoints, Allow values) lives apart.
 #pragma once
 
 #include <array>
@@ -69,12 +70,16 @@ class PathForest {
   // REQUIRES: route.present().
   const RouteRef* Insert(uint32_t root, const PathPattern& pattern, int method, RouteRef route);
   // Frees build-only state. Call once after the last Insert.
-  void FinishBuild() { literals_.FinishBuild(); }
+  void FinishBuild();
+
+  using LiteralEdge = FlatStringMap<PathNode>::Entry;  // value: the child's index; payload: it
 
   const PathNode& node(uint32_t index) const { return nodes_[index]; }
-  // Returns `parent`'s literal child for the decoded `segment`, or kNone.
-  uint32_t FindLiteral(uint32_t parent, std::string_view segment) const {
-    return nodes_[parent].literal_children == 0 ? kNone : literals_.Find(parent, segment);
+  // Returns the literal edge from node `parent` (whose fields are `node`) for the decoded
+  // `segment`, or null. The edge holds a copy of the child node: no second cache miss.
+  const LiteralEdge* FindLiteral(uint32_t parent, const PathNode& node,
+                                 std::string_view segment) const {
+    return node.literal_children == 0 ? nullptr : literals_.Find(parent, segment);
   }
   const Endpoint& endpoint(uint32_t index) const { return endpoints_[index]; }
   // Returns the Allow header value for an endpoint, e.g. "GET, HEAD, POST".
@@ -86,7 +91,7 @@ class PathForest {
   uint32_t AddNode();
 
   std::vector<PathNode> nodes_;
-  FlatStringMap literals_;  // (parent node, decoded segment) → child node
+  FlatStringMap<PathNode> literals_;  // (parent node, decoded segment) → child node and a copy
   std::vector<Endpoint> endpoints_;
   std::vector<std::string> allow_by_mask_;  // Allow value per bit set of method indexes
 };

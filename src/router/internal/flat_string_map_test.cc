@@ -1,0 +1,112 @@
+// Tests for FlatStringMap: keys of every length on both sides of the inline limit, scopes, and
+// payloads; and the word-at-a-time compare and hash against byte-by-byte references.
+#include "router/internal/flat_string_map.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace edgegate::router::internal {
+namespace {
+
+// A key of `length` bytes, distinct for each (length, seed).
+std::string KeyOf(size_t length, char seed) {
+  std::string key(length, 'a');
+  for (size_t i = 0; i < length; ++i) {
+    key[i] = static_cast<char>('a' + (i * 7 + static_cast<size_t>(seed)) % 26);
+  }
+  return key;
+}
+
+TEST(WordEqualsTest, AgreesWithMemcmpForEveryLengthAndDifferingByte) {
+  for (size_t n = 0; n <= 70; ++n) {
+    std::string a = KeyOf(n, 'k');
+    std::string b = a;
+    EXPECT_TRUE(hash_internal::WordEquals(a.data(), b.data(), n)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      b[i] ^= 0x20;
+      EXPECT_FALSE(hash_internal::WordEquals(a.data(), b.data(), n)) << n << " at " << i;
+      b[i] = a[i];
+    }
+  }
+}
+
+TEST(FastHashTest, EveryByteOfEveryLengthChangesTheHash) {
+  for (size_t n = 1; n <= 40; ++n) {
+    std::string key = KeyOf(n, 'h');
+    uint64_t hash = FastHash(key);
+    for (size_t i = 0; i < n; ++i) {
+      std::string other = key;
+      other[i] = '#';
+      EXPECT_NE(FastHash(other), hash) << n << " at " << i;
+    }
+  }
+}
+
+struct Node {
+  uint32_t a = 0;
+  uint32_t b = 0;
+  uint64_t c = 0;
+};
+
+TEST(FlatStringMapTest, FindsEveryKeyInItsScopeOnly) {
+  FlatStringMap<Node> map;
+  // Lengths on both sides of the slot's inline key (24 bytes with a 16-byte payload), several
+  // keys per length, the same keys in two scopes with other values.
+  std::vector<std::string> keys;
+  for (size_t n = 0; n <= 64; ++n) {
+    for (char seed : {'a', 'b', 'c'}) {
+      keys.push_back(KeyOf(n, seed));
+    }
+  }
+  keys.erase(keys.begin() + 1, keys.begin() + 3);  // one empty key, not three
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(map.Insert(7, keys[i], i), i);
+    EXPECT_EQ(map.Insert(9, keys[i], 1000 + i), 1000 + i);
+  }
+  EXPECT_EQ(map.Insert(7, keys[5], 12345), 5u) << "an existing key keeps its value";
+  map.FinishBuild([](uint32_t value) { return Node{value, value * 2, value * 3ull}; });
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    const auto* entry = map.Find(7, keys[i]);
+    ASSERT_NE(entry, nullptr) << keys[i];
+    EXPECT_EQ(entry->value, i);
+    EXPECT_EQ(entry->payload.a, i);
+    EXPECT_EQ(entry->payload.b, i * 2);
+    EXPECT_EQ(entry->payload.c, i * 3ull);
+    ASSERT_NE(map.Find(9, keys[i]), nullptr);
+    EXPECT_EQ(map.Find(9, keys[i])->value, 1000 + i);
+    EXPECT_EQ(map.Find(8, keys[i]), nullptr);
+    // The same length, one byte off at the start and at the end.
+    if (!keys[i].empty()) {
+      std::string other = keys[i];
+      other.front() = '#';
+      EXPECT_EQ(map.Find(7, other), nullptr) << other;
+      other = keys[i];
+      other.back() = '#';
+      EXPECT_EQ(map.Find(7, other), nullptr) << other;
+    }
+    EXPECT_EQ(map.Find(7, keys[i] + "#"), nullptr);  // no key has a '#'
+  }
+}
+
+TEST(FlatStringMapTest, EmptyMapFindsNothing) {
+  FlatStringMap<> map;
+  EXPECT_EQ(map.Find(0, "a"), nullptr);
+  EXPECT_EQ(map.Find(0, ""), nullptr);
+}
+
+TEST(FlatStringMapTest, LongKeysSharingStorageStayDistinct) {
+  FlatStringMap<> map;
+  std::string long_key(100, 'x');
+  EXPECT_EQ(map.Insert(1, long_key, 1), 1u);
+  EXPECT_EQ(map.Insert(2, long_key, 2), 2u);  // stored once, two slots
+  map.FinishBuild();
+  ASSERT_NE(map.Find(1, long_key), nullptr);
+  EXPECT_EQ(map.Find(1, long_key)->value, 1u);
+  EXPECT_EQ(map.Find(2, long_key)->value, 2u);
+  EXPECT_EQ(map.Find(1, std::string(99, 'x') + "y"), nullptr);
+}
+
+}  // namespace
+}  // namespace edgegate::router::internal
