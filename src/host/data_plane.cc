@@ -177,7 +177,7 @@ class DataSession : public http::Session {
 
   DataPlane& plane_;
   const std::string id_prefix_;
-  const size_t shard_;
+  const base::ThreadShard shard_;
   uint64_t generation_ = 0;
   std::shared_ptr<const RouteSnapshot> snapshot_;
   router::RouteMatch match_;

@@ -109,8 +109,8 @@ AccessLog::~AccessLog() {
   }
 }
 
-void AccessLog::Write(size_t shard, const AccessRecord& record) {
-  Shard& s = shards_[shard];
+void AccessLog::Write(base::ThreadShard shard, const AccessRecord& record) {
+  Shard& s = shards_[shard.index];
   std::lock_guard lock(s.mu);
   if (s.buffer.size() >= shard_limit_) {
     dropped_.Add(shard);

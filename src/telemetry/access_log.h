@@ -64,7 +64,7 @@ class AccessLog {
   bool include_query() const { return options_.include_query; }
   // Formats `record` into shard `shard`'s buffer (base::ShardedCounter::ShardOfThisThread()),
   // or drops it if that buffer is full. Never does I/O.
-  void Write(size_t shard, const AccessRecord& record);
+  void Write(base::ThreadShard shard, const AccessRecord& record);
   // Writes every buffered line now (tests, shutdown).
   void Flush();
   uint64_t dropped() const { return dropped_.Sum(); }

@@ -63,11 +63,11 @@ TEST(AccessLogTest, LinesReachTheFileOnFlushAndClose) {
   options.flush_interval = std::chrono::hours(1);  // only explicit flushes
   auto log = AccessLog::Open(options);
   ASSERT_TRUE(log.ok()) << log.status().message();
-  (*log)->Write(0, Sample());
-  (*log)->Write(5, Sample());
+  (*log)->Write({0, false}, Sample());
+  (*log)->Write({5, false}, Sample());
   (*log)->Flush();
   EXPECT_EQ((*log)->written(), 2u);
-  (*log)->Write(7, Sample());
+  (*log)->Write({7, false}, Sample());
   log->reset();
   std::string text = ReadFile(options.path);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
@@ -81,7 +81,7 @@ TEST(AccessLogTest, AFullShardDropsAndCounts) {
   options.flush_interval = std::chrono::hours(1);
   auto log = AccessLog::Open(options);
   ASSERT_TRUE(log.ok());
-  for (int i = 0; i < 200; ++i) (*log)->Write(1, Sample());
+  for (int i = 0; i < 200; ++i) (*log)->Write({1, false}, Sample());
   EXPECT_GT((*log)->dropped(), 0u);
   (*log)->Flush();
   EXPECT_EQ((*log)->written() + (*log)->dropped(), 200u);

@@ -144,17 +144,18 @@ uint64_t RequestStats::Snapshot::count() const {
   return n;
 }
 
-void RequestStats::Record(size_t shard, int status, std::chrono::nanoseconds duration) {
-  Shard& s = shards_[shard];
+void RequestStats::Record(base::ThreadShard shard, int status,
+                          std::chrono::nanoseconds duration) {
+  Shard& s = shards_[shard.index];
   size_t cls = status >= 100 && status < 600 ? static_cast<size_t>(status / 100 - 1) : 4;
-  s.by_class[cls].fetch_add(1, std::memory_order_relaxed);
+  base::AddToShard(s.by_class[cls], shard);
   uint64_t ns = duration.count() > 0 ? static_cast<uint64_t>(duration.count()) : 0;
   size_t bucket = 0;
   while (bucket < kBucketNanos.size() && ns > kBucketNanos[bucket]) {
     ++bucket;
   }
-  s.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
-  s.sum_ns.fetch_add(ns, std::memory_order_relaxed);
+  base::AddToShard(s.buckets[bucket], shard);
+  base::AddToShard(s.sum_ns, shard, ns);
 }
 
 RequestStats::Snapshot RequestStats::Read() const {

@@ -69,8 +69,9 @@ inline constexpr std::array<double, 14> kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 // Requests served by one handler version: counts by status class and a latency histogram.
-// Record is lock-free and touches only the calling thread's shard (cache lines no other loop
-// writes, except when two threads hash to the same shard). Thread-safe.
+// Record is lock-free and touches only the calling thread's shard: cache lines no other loop
+// writes, with plain stores when the thread owns its shard (see base/sharded_counter.h).
+// Thread-safe.
 class RequestStats {
  public:
   static constexpr size_t kBuckets = kLatencyBuckets.size() + 1;
@@ -82,9 +83,9 @@ class RequestStats {
     uint64_t count() const;
   };
 
-  // `shard` from base::ShardedCounter::ShardOfThisThread(); `status` 100..599 (others count
-  // as 5xx).
-  void Record(size_t shard, int status, std::chrono::nanoseconds duration);
+  // `shard` is the calling thread's base::ShardedCounter::ShardOfThisThread(); `status`
+  // 100..599 (others count as 5xx).
+  void Record(base::ThreadShard shard, int status, std::chrono::nanoseconds duration);
   Snapshot Read() const;
 
  private:

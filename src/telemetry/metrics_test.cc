@@ -44,11 +44,11 @@ TEST(MetricsRegistryTest, RendersCollectorsInOrder) {
 
 TEST(RequestStatsTest, CountsByClassAndBucket) {
   RequestStats stats;
-  stats.Record(0, 200, std::chrono::microseconds(100));   // ≤ 0.5 ms
-  stats.Record(1, 204, std::chrono::milliseconds(3));     // ≤ 5 ms
-  stats.Record(2, 404, std::chrono::seconds(20));         // above every bound
-  stats.Record(2, 503, std::chrono::milliseconds(1));     // ≤ 1 ms (bounds are inclusive)
-  stats.Record(3, 999, std::chrono::nanoseconds(0));      // nonsense status counts as 5xx
+  stats.Record({0, false}, 200, std::chrono::microseconds(100));   // ≤ 0.5 ms
+  stats.Record({1, false}, 204, std::chrono::milliseconds(3));     // ≤ 5 ms
+  stats.Record({2, false}, 404, std::chrono::seconds(20));         // above every bound
+  stats.Record({2, false}, 503, std::chrono::milliseconds(1));     // ≤ 1 ms (bounds are inclusive)
+  stats.Record({3, false}, 999, std::chrono::nanoseconds(0));      // nonsense status counts as 5xx
   RequestStats::Snapshot s = stats.Read();
   EXPECT_EQ(s.by_class[1], 2u);
   EXPECT_EQ(s.by_class[3], 1u);
@@ -66,7 +66,7 @@ TEST(RequestStatsTest, ConcurrentRecordsAreAllCounted) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&stats] {
-      size_t shard = base::ShardedCounter::ShardOfThisThread();
+      base::ThreadShard shard = base::ShardedCounter::ShardOfThisThread();
       for (int i = 0; i < 10000; ++i) stats.Record(shard, 200, std::chrono::microseconds(1));
     });
   }
