@@ -11,7 +11,8 @@
 //  - BM_Dispatch: DataSession::Serve for GET /hello/world with the real hello handler library:
 //    snapshot check, match, pin, the C ABI call into the SDK, the response copy, unpin. Target
 //    200 ns. BM_DispatchNotFound is a path with no route (the 404 answer); BM_PinUnpin is
-//    EndpointSlot::Pin plus release alone.
+//    EndpointSlot::Pin plus release alone, and BM_PinUnpinThreads the same from two threads on
+//    one endpoint (two loops serving one route).
 // Every benchmark checks its answers during setup: a fast wrong match measures nothing.
 // Run: build-bench/bench/micro/dispatch_bench [--benchmark_format=json]
 #include <benchmark/benchmark.h>
@@ -120,14 +121,44 @@ void BM_PinUnpin(benchmark::State& state) {
     return;
   }
   handlers::EndpointSlot& slot = hello->slot();
+  const base::ThreadShard shard = base::ShardedCounter::ShardOfThisThread();  // as a loop caches it
   for (auto _ : state) {
-    handlers::PinnedHandler pin = slot.Pin();
+    handlers::PinnedHandler pin = slot.Pin(shard);
     handlers::HandlerVersion* version = pin.operator->();
     benchmark::DoNotOptimize(version);
   }
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_PinUnpin);
+
+// Pin and release of one endpoint from several threads at once, as several I/O loops serving
+// the same route do: the version's in-flight count must not be a cache line every loop writes.
+std::unique_ptr<HelloPlane> g_shared_hello;  // set by thread 0 before the start barrier
+
+void BM_PinUnpinThreads(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    g_shared_hello = CreateHello(state);
+  }
+  handlers::EndpointSlot* slot = nullptr;
+  const base::ThreadShard shard = base::ShardedCounter::ShardOfThisThread();
+  for (auto _ : state) {  // every thread starts here together: g_shared_hello is set
+    if (slot == nullptr) {
+      if (!g_shared_hello) {
+        state.SkipWithError("no hello plane");
+        break;
+      }
+      slot = &g_shared_hello->slot();
+    }
+    handlers::PinnedHandler pin = slot->Pin(shard);
+    handlers::HandlerVersion* version = pin.operator->();
+    benchmark::DoNotOptimize(version);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    g_shared_hello.reset();  // after the stop barrier: no thread pins any more
+  }
+}
+BENCHMARK(BM_PinUnpinThreads)->Threads(2)->UseRealTime();
 
 }  // namespace
 }  // namespace edgegate::bench

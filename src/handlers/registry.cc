@@ -1,11 +1,16 @@
 // Registry: lock-free pinning on the request path, mutex-guarded publication and reaping.
 //
-// Why pinning is safe without a lock: Pin() increments the version's in-flight count, then
-// re-reads the slot's active pointer; Activate() swaps the pointer before marking the old version
-// draining, and the reaper reads the in-flight count only after seeing it draining. With
-// sequentially consistent atomics, either the reaper sees the pin (and waits), or the pinning
-// request sees the new pointer (and backs off without entering the old code). Version metadata
-// is never freed while its slot lives, so the back-off touches valid memory.
+// Why pinning is safe without a lock: Pin() increments its shard of the version's in-flight
+// count, then re-reads the slot's active pointer; Activate() swaps the pointer before marking
+// the old version draining, and the reaper sums the shards only after seeing it draining. With
+// sequentially consistent atomics (every shard update is a seq_cst read-modify-write, every
+// read of the sum seq_cst loads), either the reaper's load of that shard comes after the pin in
+// the single total order and sees it (and waits), or the pinning request sees the new pointer
+// (and backs off without entering the old code). A pin and its release use the same shard, so
+// no shard goes below zero and a zero sum means no request is inside. A release that sees the
+// version draining wakes the reaper, which sums again; one that does not is seen by the
+// reaper's own sum after it marked the version draining. Version metadata is never freed while
+// its slot lives, so the back-off touches valid memory.
 #include "handlers/registry.h"
 
 #include "base/log.h"
@@ -38,10 +43,18 @@ HandlerVersion::HandlerVersion(std::string endpoint_id, int64_t number, std::str
 
 HandlerVersion::~HandlerVersion() = default;
 
-void HandlerVersion::Release() {
-  if (in_flight_.fetch_sub(1) == 1 && state_.load() == VersionState::kDraining &&
-      registry_ != nullptr) {
-    registry_->NotifyReaper();
+int64_t HandlerVersion::in_flight() const {
+  int64_t total = 0;
+  for (const PinShard& shard : pins_) {
+    total += shard.count.load();
+  }
+  return total;
+}
+
+void HandlerVersion::Release(uint32_t shard) {
+  pins_[shard].count.fetch_sub(1);
+  if (state_.load() == VersionState::kDraining && registry_ != nullptr) {
+    registry_->NotifyReaper();  // a drain ends only at the last release: the reaper sums again
   }
 }
 
@@ -49,6 +62,7 @@ PinnedHandler& PinnedHandler::operator=(PinnedHandler&& other) noexcept {
   if (this != &other) {
     Reset();
     version_ = other.version_;
+    shard_ = other.shard_;
     other.version_ = nullptr;
   }
   return *this;
@@ -56,22 +70,22 @@ PinnedHandler& PinnedHandler::operator=(PinnedHandler&& other) noexcept {
 
 void PinnedHandler::Reset() {
   if (version_ != nullptr) {
-    version_->Release();
+    version_->Release(shard_);
     version_ = nullptr;
   }
 }
 
-PinnedHandler EndpointSlot::Pin() {
+PinnedHandler EndpointSlot::Pin(base::ThreadShard shard) {
   for (;;) {
     HandlerVersion* version = active_.load();
     if (version == nullptr) {
       return PinnedHandler();
     }
-    version->in_flight_.fetch_add(1);
+    version->pins_[shard.index].count.fetch_add(1);
     if (active_.load() == version) {
-      return PinnedHandler(version);
+      return PinnedHandler(version, shard.index);
     }
-    version->Release();  // replaced meanwhile: never enter it, retry with the new one
+    version->Release(shard.index);  // replaced meanwhile: never enter it, retry with the new one
   }
 }
 

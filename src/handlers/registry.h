@@ -8,6 +8,7 @@
 // statistics of the requests it served (HandlerVersion::stats, for /metrics).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/sharded_counter.h"
 #include "base/status.h"
 #include "edgegate/abi.h"
 #include "telemetry/endpoint_log.h"
@@ -44,7 +46,8 @@ class HandlerVersion {
   const std::string& hash() const { return hash_; }
   // REQUIRES: the caller holds a pin (or the version is not yet published).
   const eg_handler_descriptor& descriptor() const { return *descriptor_; }
-  int64_t in_flight() const { return in_flight_.load(); }
+  // Requests inside this version now: the sum of the shards' counts.
+  int64_t in_flight() const;
   VersionState state() const { return state_.load(); }
   // Requests served by this version (recorded by the data plane). Thread-safe.
   telemetry::RequestStats& stats() { return stats_; }
@@ -54,15 +57,21 @@ class HandlerVersion {
   friend class PinnedHandler;
   friend class Registry;
 
-  void Release();
+  // Takes back one pin counted in shard `shard`.
+  void Release(uint32_t shard);
 
   // Immutable after construction.
   const std::string endpoint_id_;
   const int64_t number_;
   const std::string hash_;
   const eg_handler_descriptor* descriptor_;
-  // Atomics touched by requests.
-  std::atomic<int64_t> in_flight_{0};
+  // Atomics touched by requests. The in-flight count is sharded like the statistics: a pin
+  // counts in its thread's shard (base::ShardedCounter::ShardOfThisThread), so loops pinning
+  // one endpoint do not pass a cache line back and forth; its release uses the same shard.
+  struct alignas(64) PinShard {
+    std::atomic<int64_t> count{0};
+  };
+  std::array<PinShard, base::ShardedCounter::kShards> pins_;
   std::atomic<VersionState> state_{VersionState::kLoaded};
   std::atomic<bool> draining_notify_{false};  // Release() must wake the reaper
   telemetry::RequestStats stats_;
@@ -78,8 +87,8 @@ class HandlerVersion {
 class PinnedHandler {
  public:
   PinnedHandler() = default;
-  explicit PinnedHandler(HandlerVersion* version) : version_(version) {}
-  PinnedHandler(PinnedHandler&& other) noexcept : version_(other.version_) {
+  PinnedHandler(HandlerVersion* version, uint32_t shard) : version_(version), shard_(shard) {}
+  PinnedHandler(PinnedHandler&& other) noexcept : version_(other.version_), shard_(other.shard_) {
     other.version_ = nullptr;
   }
   PinnedHandler& operator=(PinnedHandler&& other) noexcept;
@@ -91,6 +100,7 @@ class PinnedHandler {
 
  private:
   HandlerVersion* version_ = nullptr;
+  uint32_t shard_ = 0;  // where the pin was counted
 };
 
 // The routing target of one endpoint. Route table snapshots hold it by shared_ptr. Thread-safe.
@@ -103,8 +113,10 @@ class EndpointSlot {
   const std::string& endpoint_id() const { return endpoint_id_; }
   // The endpoint's log, or null. Lives as long as the slot.
   telemetry::EndpointLog* log() const { return log_.get(); }
-  // Pins the active version; an empty guard if the endpoint serves nothing (stopped).
-  PinnedHandler Pin();
+  // Pins the active version; an empty guard if the endpoint serves nothing (stopped). The pin
+  // counts in `shard`: the calling thread's, which the request path caches.
+  PinnedHandler Pin(base::ThreadShard shard);
+  PinnedHandler Pin() { return Pin(base::ShardedCounter::ShardOfThisThread()); }
 
  private:
   friend class Registry;

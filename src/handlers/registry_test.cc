@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "base/test_util.h"
@@ -76,6 +77,38 @@ TEST_F(RegistryTest, ReplacedVersionUnloadsOnlyAfterLastPinIsReleased) {
   EXPECT_TRUE(registry.WaitForDrains(std::chrono::steady_clock::now() + milliseconds(5000)));
   EXPECT_EQ(v1->state(), VersionState::kUnloaded);
   EXPECT_FALSE(IsResident((dir_ / "v1.so").string()));
+}
+
+// The in-flight count is sharded by thread: pins from other threads must hold a drain as well,
+// and a pin released on another thread than the one that took it must still be taken back.
+TEST_F(RegistryTest, PinsOfEveryThreadHoldTheDrain) {
+  Registry registry({milliseconds(30'000), milliseconds(5)});
+  auto v1 = LoadVersion(registry, 1);
+  ASSERT_TRUE(registry.Activate(v1).ok());
+  auto slot = registry.Slot("ep");
+  PinnedHandler mine = slot->Pin();
+  std::promise<void> pinned, release;
+  std::thread other([&] {
+    PinnedHandler theirs = slot->Pin();
+    pinned.set_value();
+    release.get_future().wait();
+  });
+  pinned.get_future().wait();
+  EXPECT_EQ(v1->in_flight(), 2);
+  PinnedHandler moved = slot->Pin();
+  std::thread([pin = std::move(moved)]() mutable { pin.Reset(); }).join();
+  EXPECT_EQ(v1->in_flight(), 2) << "a pin released on another thread";
+
+  ASSERT_TRUE(registry.Activate(LoadVersion(registry, 2)).ok());
+  mine.Reset();
+  EXPECT_EQ(v1->in_flight(), 1);
+  EXPECT_FALSE(registry.WaitForDrains(std::chrono::steady_clock::now() + milliseconds(50)));
+  EXPECT_TRUE(IsResident((dir_ / "v1.so").string())) << "the other thread's request is inside";
+  release.set_value();
+  other.join();
+  EXPECT_TRUE(registry.WaitForDrains(std::chrono::steady_clock::now() + milliseconds(5000)));
+  EXPECT_EQ(v1->state(), VersionState::kUnloaded);
+  EXPECT_EQ(v1->in_flight(), 0);
 }
 
 TEST_F(RegistryTest, ConcurrentPinsNeverSeeAnUnloadedVersionDuringSwaps) {

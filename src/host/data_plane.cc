@@ -114,7 +114,7 @@ class DataSession : public http::Session {
   void Call(handlers::EndpointSlot& slot, const http::Request& request,
             http::Response& response) {
     served_endpoint_ = slot.endpoint_id();
-    handlers::PinnedHandler pin = slot.Pin();
+    handlers::PinnedHandler pin = slot.Pin(shard_);
     if (!pin) {
       JsonError(response, 503, "endpoint is not running", request_id_);
       return;
