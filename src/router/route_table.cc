@@ -224,7 +224,7 @@ bool RouteTable::Visit(Search& search, uint32_t index, const PathNode& node, siz
     if (TryEnd(search, node, kNoCatchAll)) {
       return true;
     }
-  } else if (node.literal_children != 0 || node.param != kNone) {
+  } else if (node.has_literals || node.param != kNone) {
     const size_t decoded_mark = match.decoded_.size();
     size_t next;
     std::string_view segment = match.SegmentAt(pos, &next);
@@ -254,7 +254,7 @@ bool RouteTable::TryEnd(Search& search, const PathNode& node, size_t catch_all_p
   if (endpoint == kNone) {
     return false;
   }
-  const internal::RouteRef* route = t.forest.endpoint(endpoint).RouteFor(search.method);
+  const internal::RouteRef* route = t.forest.RouteFor(node, search.method);
   if (route == nullptr) {
     if (search.first_endpoint == kNone) {
       search.first_endpoint = endpoint;

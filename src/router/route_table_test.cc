@@ -211,6 +211,47 @@ TEST(RouteTableTest, EveryMethodMatchesExactlyItself) {
   }
 }
 
+// An endpoint of one method keeps its route in the node (no Endpoint read); one of several
+// methods does not. Both must answer alike, at literal, param and catch-all ends.
+TEST(RouteTableTest, SingleMethodEndpointsAnswerLikeMultiMethodOnes) {
+  const std::vector<std::string> methods = {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST",
+                                            "PUT"};  // Allow order
+  const std::vector<std::string> shapes = {"/lit", "/par/{x}", "/cat/{*rest}"};
+  const std::vector<std::string> requests = {"/lit", "/par/1", "/cat/a/b"};
+  for (size_t m = 0; m < methods.size(); ++m) {
+    std::vector<RouteSpec> specs;
+    for (size_t s = 0; s < shapes.size(); ++s) {
+      specs.push_back({"*", methods[m], shapes[s], static_cast<uint32_t>(10 * m + s)});
+    }
+    auto t = MustBuild(std::move(specs));
+    for (size_t s = 0; s < shapes.size(); ++s) {
+      for (const std::string& method : methods) {
+        RouteMatch match;
+        int64_t id = MatchId(*t, "example.com", method, requests[s], match);
+        bool served = method == methods[m] || (method == "HEAD" && methods[m] == "GET");
+        if (served) {
+          EXPECT_EQ(id, static_cast<int64_t>(10 * m + s)) << method << " " << requests[s];
+        } else {
+          EXPECT_EQ(id, -405) << method << " " << requests[s];
+          EXPECT_EQ(match.allow(), methods[m] == "GET" ? "GET, HEAD" : methods[m]);
+        }
+      }
+      EXPECT_EQ(MatchId(*t, "BREW", requests[s]), -405);
+    }
+  }
+  // Two methods at each end: the Endpoint is read.
+  auto t = MustBuild({{"*", "GET", "/lit", 1}, {"*", "POST", "/lit", 2},
+                      {"*", "GET", "/par/{x}", 3}, {"*", "POST", "/par/{y}", 4},
+                      {"*", "PUT", "/cat/{*rest}", 5}, {"*", "DELETE", "/cat/{*r}", 6}});
+  EXPECT_EQ(MatchId(*t, "HEAD", "/lit"), 1);
+  EXPECT_EQ(MatchId(*t, "POST", "/lit"), 2);
+  EXPECT_EQ(MatchId(*t, "POST", "/par/1"), 4);
+  EXPECT_EQ(MatchId(*t, "DELETE", "/cat/a/b"), 6);
+  RouteMatch match;
+  EXPECT_EQ(MatchId(*t, "example.com", "GET", "/cat/x", match), -405);
+  EXPECT_EQ(match.allow(), "DELETE, PUT");
+}
+
 // Host lookups are skipped for lengths no pattern has; names of 63 characters and more share
 // one length class, so long names must still be looked up and told apart.
 TEST(RouteTableTest, HostsOfEveryLengthIncludingLongOnesMatch) {

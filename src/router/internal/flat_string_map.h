@@ -5,7 +5,7 @@
 // Why not std::unordered_map: a node-based map costs three dependent cache misses per lookup
 // (bucket, previous node, node), which made matching against 10,000 routes several times slower
 // than against 10 when requests spread over many routes. Here a lookup reads one 64-byte slot,
-// one cache line: the full 64-bit hash is compared first, keys up to kInlineKey bytes are
+// one cache line: half the 64-bit hash is compared first, keys up to kInlineKey bytes are
 // compared inside the slot (longer ones are stored once, however many slots share them), and the
 // payload is there too, so the caller's next read (the path tree's child node) is no second
 // miss. Lookups take string_view and never allocate.
@@ -88,7 +88,7 @@ inline bool WordEquals(const char* a, const char* b, size_t n) {
 
 // Open addressing with linear probing, at most half full. Thread-compatible; const methods
 // are safe to call concurrently once building is over. `Payload` is trivially copyable and at
-// most 24 bytes; the larger it is, the shorter the keys kept inside a slot.
+// at most 28 bytes; the larger it is, the shorter the keys kept inside a slot.
 template <typename Payload = NoPayload>
 class FlatStringMap {
  public:
@@ -125,31 +125,40 @@ class FlatStringMap {
   static constexpr size_t kSlotSize = 64;  // a cache line
 
   struct SlotHead {
-    uint64_t hash = 0;
+    uint32_t hash_high = 0;  // the hash's upper half (its lower bits chose the slot)
     uint32_t scope = 0;
     uint32_t key_length = 0;
-    uint32_t key_offset = 0;  // in keys_, for keys longer than kInlineKey
     Entry entry;
   };
-  // The rest of the cache line holds the key, when it fits.
+  // The rest of the cache line holds the key when it fits, else the key's offset in keys_.
   static constexpr size_t kInlineKey = kSlotSize - sizeof(SlotHead);
   static_assert(kInlineKey >= 16, "a payload this large leaves too little room for keys");
 
   struct alignas(kSlotSize) Slot : SlotHead {
     char inline_key[kInlineKey] = {};
+
+    uint32_t key_offset() const {
+      uint32_t offset;
+      std::memcpy(&offset, inline_key, sizeof offset);
+      return offset;
+    }
   };
   static_assert(sizeof(Slot) == kSlotSize, "one slot per cache line");
 
   static uint64_t HashOf(uint32_t scope, std::string_view key) {
     return FastHash(key) ^ (scope * 0x9e3779b97f4a7c15ull);
   }
+  static uint32_t HighHalf(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+  std::string_view KeyOf(const Slot& slot) const {
+    const char* data = slot.key_length > kInlineKey ? keys_.data() + slot.key_offset()
+                                                    : slot.inline_key;
+    return {data, slot.key_length};
+  }
   bool KeyEquals(const Slot& slot, std::string_view key) const {
     if (slot.key_length != key.size()) {
       return false;
     }
-    const char* stored = key.size() > kInlineKey ? keys_.data() + slot.key_offset
-                                                 : slot.inline_key;
-    return hash_internal::WordEquals(stored, key.data(), key.size());
+    return hash_internal::WordEquals(KeyOf(slot).data(), key.data(), key.size());
   }
   // Returns the index of the slot holding (scope, key), or of the empty slot ending its probe.
   // REQUIRES: !slots_.empty().
@@ -158,7 +167,7 @@ class FlatStringMap {
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.entry.value == kNone ||
-          (slot.hash == hash && slot.scope == scope && KeyEquals(slot, key))) {
+          (slot.hash_high == HighHalf(hash) && slot.scope == scope && KeyEquals(slot, key))) {
         return i;
       }
     }
@@ -208,14 +217,15 @@ uint32_t FlatStringMap<Payload>::Insert(uint32_t scope, std::string_view key, ui
     return slot.entry.value;
   }
   slot = Slot{};
-  slot.hash = hash;
+  slot.hash_high = HighHalf(hash);
   slot.scope = scope;
   slot.key_length = static_cast<uint32_t>(key.size());
   slot.entry.value = value;
   if (key.size() <= kInlineKey) {
     std::memcpy(slot.inline_key, key.data(), key.size());
   } else {
-    slot.key_offset = keys_.Intern(key);
+    const uint32_t offset = keys_.Intern(key);
+    std::memcpy(slot.inline_key, &offset, sizeof offset);
   }
   ++size_;
   return value;
@@ -230,7 +240,7 @@ void FlatStringMap<Payload>::Grow() {
     if (slot.entry.value == kNone) {
       continue;
     }
-    size_t i = slot.hash & mask;
+    size_t i = HashOf(slot.scope, KeyOf(slot)) & mask;
     while (slots_[i].entry.value != kNone) {
       i = (i + 1) & mask;
     }

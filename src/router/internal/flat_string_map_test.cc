@@ -52,7 +52,7 @@ struct Node {
 
 TEST(FlatStringMapTest, FindsEveryKeyInItsScopeOnly) {
   FlatStringMap<Node> map;
-  // Lengths on both sides of the slot's inline key (24 bytes with a 16-byte payload), several
+  // Lengths on both sides of the slot's inline key (24 bytes with this payload), several
   // keys per length, the same keys in two scopes with other values.
   std::vector<std::string> keys;
   for (size_t n = 0; n <= 64; ++n) {

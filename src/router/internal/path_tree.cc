@@ -51,6 +51,24 @@ PathForest::PathForest() {
 uint32_t PathForest::AddTree() { return AddNode(); }
 
 void PathForest::FinishBuild() {
+  for (PathNode& node : nodes_) {
+    if (node.endpoint == kNone) {
+      continue;
+    }
+    const Endpoint& e = endpoints_[node.endpoint];
+    int methods = 0;
+    for (int m = 0; m < kMethodCount; ++m) {
+      if (e.routes[m].present()) {
+        ++methods;
+        node.only = e.routes[m];
+        node.only_method = static_cast<uint8_t>(m);
+      }
+    }
+    if (methods != 1) {
+      node.only = RouteRef{};
+    }
+  }
+  // Last: the edges keep copies of the finished nodes.
   literals_.FinishBuild([this](uint32_t child) { return nodes_[child]; });
 }
 
@@ -90,7 +108,7 @@ uint32_t PathForest::Child(uint32_t parent, const PatternSegment& segment) {
       uint32_t child = literals_.Insert(parent, segment.text, next);
       if (child == next) {
         AddNode();
-        ++nodes_[parent].literal_children;
+        nodes_[parent].has_literals = true;
       }
       return child;
     }
