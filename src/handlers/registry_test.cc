@@ -39,6 +39,13 @@ class RegistryTest : public ::testing::Test {
     return v.ok() ? *v : nullptr;
   }
 
+  // Loads version 1 and makes it the endpoint's active one.
+  std::shared_ptr<HandlerVersion> ActivateFirst(Registry& registry) {
+    auto v1 = LoadVersion(registry, 1);
+    EXPECT_TRUE(v1 && registry.Activate(v1).ok());
+    return v1;
+  }
+
   static bool IsResident(const std::string& path) {
     void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
     if (h != nullptr) ::dlclose(h);
@@ -56,8 +63,7 @@ TEST_F(RegistryTest, PinOfStoppedEndpointIsEmpty) {
 
 TEST_F(RegistryTest, ReplacedVersionUnloadsOnlyAfterLastPinIsReleased) {
   Registry registry({milliseconds(30'000), milliseconds(5)});
-  auto v1 = LoadVersion(registry, 1);
-  ASSERT_TRUE(registry.Activate(v1).ok());
+  auto v1 = ActivateFirst(registry);
   auto slot = registry.Slot("ep");
   PinnedHandler pin = slot->Pin();
   ASSERT_TRUE(pin);
@@ -83,8 +89,7 @@ TEST_F(RegistryTest, ReplacedVersionUnloadsOnlyAfterLastPinIsReleased) {
 // and a pin released on another thread than the one that took it must still be taken back.
 TEST_F(RegistryTest, PinsOfEveryThreadHoldTheDrain) {
   Registry registry({milliseconds(30'000), milliseconds(5)});
-  auto v1 = LoadVersion(registry, 1);
-  ASSERT_TRUE(registry.Activate(v1).ok());
+  auto v1 = ActivateFirst(registry);
   auto slot = registry.Slot("ep");
   PinnedHandler mine = slot->Pin();
   std::promise<void> pinned, release;
