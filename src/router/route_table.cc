@@ -220,6 +220,14 @@ bool RouteTable::MatchTree(uint32_t root, int method, RouteMatch& match) const {
 bool RouteTable::Visit(Search& search, uint32_t index, const PathNode& node, size_t pos) const {
   const PathForest& forest = tables_->forest;
   RouteMatch& match = search.match;
+  // The {param} and {*catch_all} children are records of their own, likely cache misses at
+  // scale: start loading them now, while this segment is split and looked up.
+  if (node.param != kNone) {
+    __builtin_prefetch(&forest.node(node.param));
+  }
+  if (node.catch_all != kNone) {
+    __builtin_prefetch(&forest.node(node.catch_all));
+  }
   if (match.AtEnd(pos)) {
     if (TryEnd(search, node, kNoCatchAll)) {
       return true;
