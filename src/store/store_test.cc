@@ -119,6 +119,71 @@ TEST(FormatTimestampTest, RendersIsoUtcWithMilliseconds) {
   EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999Z");
 }
 
+// The connection's statement cache: a borrowed statement comes back reset, with no bindings,
+// and a nested use of the same SQL gets a statement of its own.
+class StatementCacheTest : public StoreTest {
+ protected:
+  std::unique_ptr<internal::Database> Db() {
+    auto db = Raw();
+    EXPECT_TRUE(db->Exec("CREATE TABLE t (n INTEGER, s TEXT);"
+                         "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');").ok());
+    return db;
+  }
+};
+
+TEST_F(StatementCacheTest, AReusedStatementStartsOverWithNoBindings) {
+  auto db = Db();
+  constexpr char kSql[] = "SELECT n, s FROM t WHERE ?1 IS NULL OR n >= ?1 ORDER BY n";
+  {
+    auto stmt = db->Prepare(kSql);
+    ASSERT_TRUE(stmt.ok());
+    stmt->Bind(1, int64_t{2});
+    ASSERT_TRUE(*stmt->Step());
+    EXPECT_EQ(stmt->Int(0), 2);  // one row of two read, then given back mid-way
+  }
+  EXPECT_EQ(db->cached_statements(), 1u);
+  auto again = db->Prepare(kSql);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(db->cached_statements(), 1u) << "the same SQL is compiled once";
+  ASSERT_TRUE(*again->Step());
+  EXPECT_EQ(again->Int(0), 1) << "reset (first row again) and unbound (?1 is NULL)";
+}
+
+TEST_F(StatementCacheTest, NestedUsesOfOneSqlAreIndependent) {
+  auto db = Db();
+  constexpr char kSql[] = "SELECT n FROM t WHERE n >= ? ORDER BY n";
+  ASSERT_TRUE(db->Prepare(kSql).ok());  // compiled and cached: `outer` borrows it
+  auto outer = db->Prepare(kSql);
+  ASSERT_TRUE(outer.ok());
+  ASSERT_TRUE(*outer->Bind(1, int64_t{1}).Step());
+  {
+    auto inner = db->Prepare(kSql);
+    ASSERT_TRUE(inner.ok());
+    ASSERT_TRUE(*inner->Bind(1, int64_t{3}).Step());
+    EXPECT_EQ(inner->Int(0), 3);
+    EXPECT_FALSE(*inner->Step());
+  }
+  EXPECT_EQ(outer->Int(0), 1);
+  ASSERT_TRUE(*outer->Step());
+  EXPECT_EQ(outer->Int(0), 2);
+}
+
+TEST_F(StatementCacheTest, AStatementThatFailedIsReusable) {
+  auto db = Db();
+  ASSERT_TRUE(db->Exec("CREATE UNIQUE INDEX t_n ON t (n)").ok());
+  constexpr char kSql[] = "INSERT INTO t (n, s) VALUES (?, 'x')";
+  {
+    auto stmt = db->Prepare(kSql);
+    ASSERT_TRUE(stmt.ok());
+    EXPECT_FALSE(stmt->Bind(1, int64_t{1}).Run().ok());
+    EXPECT_EQ(stmt->violation(), internal::Violation::kUnique);
+  }
+  auto stmt = db->Prepare(kSql);
+  ASSERT_TRUE(stmt.ok());
+  EXPECT_TRUE(stmt->Bind(1, int64_t{4}).Run().ok());
+  EXPECT_EQ(stmt->violation(), internal::Violation::kNone);
+}
+
 TEST_F(StoreTest, OpenCreatesTheParentDirectoryAndAppliesAllMigrations) {
   ASSERT_TRUE(std::filesystem::exists(db_file_));
   EXPECT_EQ(*store_->SchemaVersion(), LatestSchemaVersion());

@@ -35,10 +35,21 @@ Violation ViolationOf(int extended_rc) {
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      cached_(std::exchange(other.cached_, nullptr)),
       bind_status_(std::move(other.bind_status_)),
       violation_(other.violation_) {}
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }  // a no-op on null
+Statement::~Statement() {
+  if (cached_ == nullptr) {
+    sqlite3_finalize(stmt_);  // a no-op on null
+    return;
+  }
+  // Back to the cache: reset ends its read of the database (and returns the last step's error,
+  // already reported); cleared bindings cannot leak into the next use.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  cached_->in_use = false;
+}
 
 Statement& Statement::RecordBind(int rc, int index) {
   if (rc != SQLITE_OK && bind_status_.ok()) {
@@ -122,7 +133,13 @@ Result<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& fi
   return std::unique_ptr<Database>(new Database(db));
 }
 
-Database::~Database() { sqlite3_close(db_); }  // statements are finalized by their owners first
+Database::~Database() {
+  // Statements do not outlive the Database, so none of these is in use.
+  for (auto& [sql, cached] : statements_) {
+    sqlite3_finalize(cached.stmt);
+  }
+  sqlite3_close(db_);
+}
 
 Status Database::Exec(std::string_view sql) {
   std::string copy(sql);  // sqlite3_exec needs a terminated string
@@ -138,6 +155,11 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  auto it = statements_.find(std::string(sql));
+  if (it != statements_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return Statement(db_, it->second.stmt, &it->second);
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {
@@ -145,6 +167,12 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   }
   if (stmt == nullptr) {
     return base::Internal("sqlite: prepare: empty statement");
+  }
+  if (it == statements_.end() && statements_.size() < kMaxCachedStatements) {
+    // Kept from now on; a nested use of the same SQL (the entry in use) gets its own statement.
+    CachedStatement& cached = statements_[std::string(sql)];
+    cached = {stmt, true};
+    return Statement(db_, stmt, &cached);
   }
   return Statement(db_, stmt);
 }
@@ -165,7 +193,8 @@ void Database::SetBusyTimeout(int milliseconds) { sqlite3_busy_timeout(db_, mill
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 Result<Transaction> Transaction::Begin(Database& db) {
-  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  ASSIGN_OR_RETURN(Statement begin, db.Prepare("BEGIN IMMEDIATE"));
+  RETURN_IF_ERROR(begin.Run());
   return Transaction(db);
 }
 
@@ -177,7 +206,10 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::Commit() {
-  RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  {
+    ASSIGN_OR_RETURN(Statement commit, db_->Prepare("COMMIT"));
+    RETURN_IF_ERROR(commit.Run());
+  }  // reset before the transaction is over for the caller
   db_ = nullptr;
   return base::OkStatus();
 }
