@@ -181,6 +181,10 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
   if (endpoint.code.empty()) {
     return base::FieldError("code", "endpoint has no code to compile");
   }
+  ASSIGN_OR_RETURN(std::optional<CompileResult> reusable, FindReusable(endpoint, offloader));
+  if (reusable) {
+    return std::move(*reusable);
+  }
   fs::path staging = options_.handlers_dir / id / ("staging-" + base::RandomHex(8));
   handlers::BuildRequest request{endpoint.code, endpoint.dependencies, staging};
   base::Result<handlers::BuildOutput> built = base::Internal("build did not run");
@@ -192,6 +196,7 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
   CompileResult result;
   result.build = std::move(built).value();
   if (result.build.success) {
+    // FindReusable found none, but another call may have built the same inputs meanwhile.
     ASSIGN_OR_RETURN(auto existing, store_.FindVersionByHash(id, result.build.hash));
     if (existing && existing->state != "failed") {
       Remove(staging);  // same inputs as a version we have: reuse it, no new version
@@ -221,6 +226,35 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
                                              endpoint.active_version));
   }
   return result;
+}
+
+// Keyed before building: a deploy of code an earlier version was built from (a rollback, or
+// alternating versions) then costs no staging directory, no copy of the library and no remove.
+// Keying runs pkg-config only for dependencies, so code without any is keyed on this thread.
+base::Result<std::optional<CompileResult>> EndpointService::FindReusable(
+    const store::EndpointRecord& endpoint, Offloader& offloader) {
+  base::Result<std::string> key = base::Internal("not keyed");
+  auto key_of = [&] { key = compiler_.KeyOf(endpoint.code, endpoint.dependencies); };
+  if (endpoint.dependencies.empty()) {
+    key_of();
+  } else {
+    offloader.Run(key_of);
+  }
+  if (!key.ok()) {
+    return std::optional<CompileResult>();
+  }
+  ASSIGN_OR_RETURN(auto existing, store_.FindVersionByHash(endpoint.id, *key));
+  if (!existing || existing->state == "failed") {
+    return std::optional<CompileResult>();
+  }
+  CompileResult result;
+  result.version = *existing;
+  result.reused = true;
+  result.build.success = true;
+  result.build.cached = true;
+  result.build.hash = std::move(*key);
+  events_.Compiled(endpoint.id, result.build, result.version.version, true);
+  return std::optional<CompileResult>(std::move(result));
 }
 
 fs::path EndpointService::VersionDir(const std::string& id, int64_t version) const {

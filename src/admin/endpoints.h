@@ -95,6 +95,11 @@ class EndpointService {
   base::Result<std::shared_ptr<handlers::HandlerVersion>> LoadVersion(
       const store::VersionRecord& version);
   std::filesystem::path VersionDir(const std::string& id, int64_t version) const;
+  // The endpoint's version already built from the same inputs as its current code (not a failed
+  // one), as a reused CompileResult; nullopt if there is none or the inputs cannot be keyed
+  // (Compile then builds and reports why).
+  base::Result<std::optional<CompileResult>> FindReusable(const store::EndpointRecord& endpoint,
+                                                          Offloader& offloader);
   base::Status RestoreOne(const store::EndpointRecord& endpoint, Offloader& offloader);
 
   store::Store& store_;

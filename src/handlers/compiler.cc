@@ -268,15 +268,30 @@ Compiler::Compiler(CompilerOptions options, std::string toolchain_hash, bool has
       has_sdk_lib_(has_sdk_lib),
       slots_(options_.max_parallel) {}
 
+Result<Compiler::Plan> Compiler::PlanBuild(const std::string& source,
+                                           const std::vector<std::string>& dependencies) const {
+  Plan plan;
+  ASSIGN_OR_RETURN(plan.dependencies, ResolveDependencies(dependencies));
+  plan.command = CompileCommand(plan.dependencies);
+  plan.key = CacheKey(source, plan.dependencies, plan.command);
+  return plan;
+}
+
+Result<std::string> Compiler::KeyOf(const std::string& source,
+                                    const std::vector<std::string>& dependencies) const {
+  ASSIGN_OR_RETURN(Plan plan, PlanBuild(source, dependencies));
+  return std::move(plan.key);
+}
+
 Result<BuildOutput> Compiler::Build(const BuildRequest& request) {
   Clock::time_point start = Clock::now();
   if (request.out_dir.empty()) {
     return base::FieldError("out_dir", "an output directory is required");
   }
-  ASSIGN_OR_RETURN(std::vector<Dependency> dependencies, ResolveDependencies(request.dependencies));
-  std::vector<std::string> command = CompileCommand(dependencies);
+  ASSIGN_OR_RETURN(Plan plan, PlanBuild(request.source, request.dependencies));
+  const std::vector<std::string>& command = plan.command;
   BuildOutput out;
-  out.hash = CacheKey(request.source, dependencies, command);
+  out.hash = std::move(plan.key);
   std::error_code ec;
   fs::path out_dir = fs::absolute(request.out_dir, ec).lexically_normal();
   RETURN_IF_ERROR(PrepareOutDir(out_dir, request.source));

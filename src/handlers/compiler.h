@@ -96,6 +96,12 @@ class Compiler {
   // Writes out_dir/handler.cpp and, when the compiler ran, out_dir/build.log.
   base::Result<BuildOutput> Build(const BuildRequest& request);
 
+  // The cache key (BuildOutput::hash) Build would give `source` with `dependencies`, without
+  // building: for finding a version already built from the same inputs. Resolving dependencies
+  // runs pkg-config; errors are those of Build for the same input.
+  base::Result<std::string> KeyOf(const std::string& source,
+                                  const std::vector<std::string>& dependencies) const;
+
   // Times Build has run the compiler (cache hits and rejected requests excluded).
   int64_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
   // Times Build has served a library from the cache.
@@ -109,8 +115,17 @@ class Compiler {
     std::vector<std::string> flags;  // pkg-config --cflags --libs, split on whitespace
   };
 
+  // What a build of one source runs, and its cache key.
+  struct Plan {
+    std::vector<Dependency> dependencies;
+    std::vector<std::string> command;
+    std::string key;
+  };
+
   Compiler(CompilerOptions options, std::string toolchain_hash, bool has_sdk_lib);
 
+  base::Result<Plan> PlanBuild(const std::string& source,
+                               const std::vector<std::string>& dependencies) const;
   base::Result<std::vector<Dependency>> ResolveDependencies(std::vector<std::string> names) const;
   base::Result<Dependency> ResolveDependency(const std::string& name) const;
   std::vector<std::string> CompileCommand(const std::vector<Dependency>& dependencies) const;

@@ -143,6 +143,32 @@ TEST_F(CompilerTest, SameSourceIsCopiedFromTheCacheWithoutRunningTheCompiler) {
   EXPECT_NE(&(*a)->descriptor(), &(*b)->descriptor());
 }
 
+// The admin side looks for an existing version by KeyOf before building: it must be the key
+// Build gives, with and without dependencies, and fail as Build fails.
+TEST_F(CompilerTest, KeyOfIsTheKeyBuildGivesWithoutBuilding) {
+  std::unique_ptr<Compiler> compiler = MakeCompiler({.allowed_libs = {"zlib"}});
+  ASSERT_NE(compiler, nullptr);
+  base::Result<std::string> key = compiler->KeyOf(HandlerSource(200), {});
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  EXPECT_EQ(compiler->compilations(), 0);
+  EXPECT_FALSE(fs::exists(VersionDir("v1")));
+  BuildOutput built = MustBuild(*compiler, HandlerSource(200), "v1");
+  EXPECT_EQ(*key, built.hash);
+  EXPECT_NE(*compiler->KeyOf(HandlerSource(201), {}), *key);
+
+  base::Result<std::string> with_zlib = compiler->KeyOf(HandlerSource(200), {"zlib"});
+  if (with_zlib.ok()) {  // zlib known to pkg-config: its flags are part of the key
+    EXPECT_NE(*with_zlib, *key);
+    base::Result<BuildOutput> linked = compiler->Build(
+        {.source = HandlerSource(200), .dependencies = {"zlib"}, .out_dir = VersionDir("v2")});
+    ASSERT_TRUE(linked.ok()) << linked.status().message();
+    EXPECT_EQ(linked->hash, *with_zlib);
+  }
+  base::Result<std::string> refused = compiler->KeyOf(HandlerSource(200), {"libcrypto"});
+  EXPECT_EQ(refused.status().code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(refused.status().field(), "dependencies");
+}
+
 TEST_F(CompilerTest, DifferentSourceGetsANewHash) {
   std::unique_ptr<Compiler> compiler = MakeCompiler();
   ASSERT_NE(compiler, nullptr);
