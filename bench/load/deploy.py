@@ -121,15 +121,12 @@ def _cpu_per_request(gateway, ticks_before, result):
     return (gateway.process.cpu_ticks() - ticks_before) / CLK_TCK / max(result.requests, 1)
 
 
-def hot_swap(gateway, duration_s, swaps, log):
-    """wrk on the swap route for `duration_s` without swaps (steady), then again while `swaps`
-    deploys alternate between two built versions. A dict for the report."""
-    endpoint_id, versions = _prepare_swap_endpoint(gateway)
-    url = f"http://127.0.0.1:{gateway.port}/swap/world"
+def _swap_round(gateway, url, endpoint_id, versions, duration_s, swaps, log):
+    """One steady run, then one run with `swaps` swaps. `swaps` is even, so A is active again
+    at the end and every round starts alike."""
     ticks = gateway.process.cpu_ticks()
     steady = wrk.run(url, duration_s)
     steady_cpu = _cpu_per_request(gateway, ticks, steady)
-    log(f"  steady: {steady.rps:,.0f} req/s, p99 {steady.p99_s * 1e6:.0f} µs")
     lead_s = min(0.5, duration_s * 0.1)
     ticks = gateway.process.cpu_ticks()
     popen = wrk.start(url, duration_s)
@@ -140,8 +137,23 @@ def hot_swap(gateway, duration_s, swaps, log):
     finally:
         wrk.stop(popen)
     during_cpu = _cpu_per_request(gateway, ticks, during)
-    log(f"  swaps: {during.rps:,.0f} req/s, p99 {during.p99_s * 1e6:.0f} µs, "
-        f"non-2xx {during.non_2xx}, socket errors {during.errors}")
-    return {"swaps": swaps, "duration_s": duration_s, "versions": versions, "steady": steady,
-            "during": during, "deploy_call_s": call_s, "cached": cached,
+    log(f"  steady p99 {steady.p99_s * 1e6:.0f} µs; swaps: {during.rps:,.0f} req/s, "
+        f"p99 {during.p99_s * 1e6:.0f} µs, non-2xx {during.non_2xx}, "
+        f"socket errors {during.errors}")
+    return {"steady": steady, "during": during, "deploy_call_s": call_s, "cached": cached,
             "cpu_per_request_s": {"steady": steady_cpu, "during": during_cpu}}
+
+
+def hot_swap(gateway, duration_s, swaps, rounds, log):
+    """`rounds` times: wrk on the swap route for `duration_s` without swaps (steady), then again
+    while `swaps` deploys alternate between two built versions. p99 on this VM moves a lot
+    between runs of the same server, so the figures are medians over rounds of steady/swap
+    pairs, like the other load figures. A dict for the report."""
+    endpoint_id, versions = _prepare_swap_endpoint(gateway)
+    url = f"http://127.0.0.1:{gateway.port}/swap/world"
+    swaps += swaps % 2
+    runs = []
+    for i in range(rounds):
+        log(f"  round {i + 1}/{rounds}")
+        runs.append(_swap_round(gateway, url, endpoint_id, versions, duration_s, swaps, log))
+    return {"swaps": swaps, "duration_s": duration_s, "versions": versions, "rounds": runs}

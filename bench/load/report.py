@@ -3,6 +3,8 @@ then every benchmark's figures as min / **median** / max, then how they were mea
 Targets are compared, never asserted: a missed one is marked, and the run still succeeds.
 """
 
+import statistics
+
 import micro
 import services_report
 from stats import (fmt_bytes, fmt_count, fmt_ratio, fmt_summary, fmt_time, ratio, summarize)
@@ -36,12 +38,21 @@ def micro_median(results, name):
 
 def swap_failures(results):
     swap = results.get("swap")
-    return None if not swap else swap["during"].non_2xx + swap["during"].errors
+    if not swap:
+        return None
+    return sum(r["during"].non_2xx + r["during"].errors for r in swap["rounds"])
+
+
+def _swap_median(swap, phase, field):
+    return statistics.median(getattr(r[phase], field) for r in swap["rounds"])
 
 
 def swap_p99_ratio(results):
+    """The median p99 during swaps over the median steady p99, across rounds."""
     swap = results.get("swap")
-    return None if not swap else ratio(swap["during"].p99_s, swap["steady"].p99_s)
+    if not swap:
+        return None
+    return ratio(_swap_median(swap, "during", "p99_s"), _swap_median(swap, "steady", "p99_s"))
 
 
 def per_handler_bytes(results):
@@ -195,24 +206,35 @@ def swap_section(results):
     swap = results.get("swap")
     if not swap:
         return lines + ["Not run.", ""]
-    steady, during = swap["steady"], swap["during"]
-    calls = summarize(swap["deploy_call_s"])
-    errors = ", ".join(f"{k} {v}" for k, v in during.socket_errors.items())
+    runs = swap["rounds"]
+
+    def both(fmt, value):  # "min / median / max" of value(round, phase) for steady, during
+        return " | ".join(fmt_summary(summarize([value(r, phase) for r in runs]), fmt)
+                          for phase in ("steady", "during"))
+
+    calls = summarize([s for r in runs for s in r["deploy_call_s"]])
+    errors = {}
+    for r in runs:
+        for k, v in r["during"].socket_errors.items():
+            errors[k] = errors.get(k, 0) + v
+    error_list = ", ".join(f"{k} {v}" for k, v in errors.items())
     lines += [
-        f"wrk -t1 -c50 -d{swap['duration_s']}s on one hello route, first without swaps (steady), "
-        f"then while {swap['swaps']} deploys alternate between two built versions "
-        f"(A = v{swap['versions']['A']}, B = v{swap['versions']['B']}).", "",
+        f"{len(runs)} round(s), each: wrk -t1 -c50 -d{swap['duration_s']}s on one hello route, "
+        f"first without swaps (steady), then while {swap['swaps']} deploys alternate between two "
+        f"built versions (A = v{swap['versions']['A']}, B = v{swap['versions']['B']}). "
+        "Figures are min / **median** / max over rounds; counts are totals.", "",
         "| figure | steady | during swaps |", "|---|---|---|",
-        f"| req/s | {fmt_count(steady.rps)} | {fmt_count(during.rps)} |",
-        f"| p50 | {fmt_time(steady.p50_s)} | {fmt_time(during.p50_s)} |",
-        f"| p99 | {fmt_time(steady.p99_s)} | {fmt_time(during.p99_s)} |",
+        f"| req/s | {both(fmt_count, lambda r, p: r[p].rps)} |",
+        f"| p50 | {both(fmt_time, lambda r, p: r[p].p50_s)} |",
+        f"| p99 | {both(fmt_time, lambda r, p: r[p].p99_s)} |",
         f"| gateway CPU per request (admin work included) "
-        f"| {fmt_time(swap['cpu_per_request_s']['steady'])} "
-        f"| {fmt_time(swap['cpu_per_request_s']['during'])} |",
-        f"| non-2xx | {steady.non_2xx} | {during.non_2xx} |",
-        f"| socket errors | {steady.errors} | {during.errors} ({errors}) |",
-        f"| swaps (active version changed) | 0 | {swap['swaps']} "
-        f"({swap['cached']} answered `cached: true`) |",
+        f"| {both(fmt_time, lambda r, p: r['cpu_per_request_s'][p])} |",
+        f"| non-2xx | {sum(r['steady'].non_2xx for r in runs)} "
+        f"| {sum(r['during'].non_2xx for r in runs)} |",
+        f"| socket errors | {sum(r['steady'].errors for r in runs)} "
+        f"| {sum(r['during'].errors for r in runs)} ({error_list}) |",
+        f"| swaps (active version changed) | 0 | {swap['swaps'] * len(runs)} "
+        f"({sum(r['cached'] for r in runs)} answered `cached: true`) |",
         f"| admin time per swap (PUT code + deploy), min / **median** / max | | "
         f"{fmt_summary(calls, fmt_time)} |", ""]
     return lines
@@ -262,7 +284,9 @@ HOW_MEASURED = """## How measured
 - Hot swap (5): versions A and B are both built before the measured runs (no compiler competes
   with the loop for the CPU); each swap is PUT code + deploy, paced evenly over the run. Every
   swap therefore reuses an existing version (`cached: true`), and is still a real swap of the
-  active version, with the old one drained. Failures = wrk's non-2xx responses + socket errors.
+  active version, with the old one drained. Failures = wrk's non-2xx responses + socket errors,
+  over all rounds. The p99 ratio is the median p99 during swaps over the median steady p99 (3
+  rounds of a steady run and a swap run): one steady run's p99 ranged 1.2-10 ms here.
 - Memory (6): VmRSS from `/proc/PID/status`, each figure on a fresh server. Per handler: one
   warm-up handler first, then N distinct variants of hello (one endpoint each, deployed 2 at a
   time, each called once). Per connection: N connections opened by the script in batches, each

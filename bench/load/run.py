@@ -57,6 +57,7 @@ class Plan:
     deploy_samples: int = 5
     swap_s: int = 10
     swaps: int = 50
+    swap_rounds: int = 3
     handlers: int = 100
     connections: int = 10_000
     connect_timeout_s: int = 120
@@ -69,7 +70,8 @@ class Plan:
     service_load_s: int = 3
 
 
-QUICK = Plan(rounds=1, load_s=2, warmup_s=1, deploy_samples=3, swap_s=2, swaps=10, handlers=10,
+QUICK = Plan(rounds=1, load_s=2, warmup_s=1, deploy_samples=3, swap_s=2, swaps=10, swap_rounds=1,
+             handlers=10,
              connections=1_000, connect_timeout_s=60, micro_repetitions=1, micro_min_time_s=0.05,
              micro_timeout_s=120, overhead_rounds=2, overhead_load_s=1, service_rounds=1,
              service_load_s=2)
@@ -160,8 +162,10 @@ def run_peer_benchmarks(args, plan, workdir, results):
             peer.stop()
         log(f"4. deploy latency: {plan.deploy_samples} sample(s) per case")
         results["deploy"] = deploy.deploy_latency(gateway, plan.deploy_samples, log)
-        log(f"5. hot swap: {plan.swaps} swaps under load for {plan.swap_s}s")
-        results["swap"] = deploy.hot_swap(gateway, plan.swap_s, plan.swaps, log)
+        log(f"5. hot swap: {plan.swap_rounds} round(s) of {plan.swaps} swaps under load for "
+            f"{plan.swap_s}s")
+        results["swap"] = deploy.hot_swap(gateway, plan.swap_s, plan.swaps, plan.swap_rounds,
+                                          log)
 
 
 def run_memory_benchmarks(args, plan, workdir, fd_limit, results):
