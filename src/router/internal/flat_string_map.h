@@ -87,7 +87,7 @@ inline bool WordEquals(const char* a, const char* b, size_t n) {
 }  // namespace hash_internal
 
 // Open addressing with linear probing, at most half full. Thread-compatible; const methods
-// are safe to call concurrently once building is over. `Payload` is trivially copyable and at
+// are safe to call concurrently once building is over. `Payload` is trivially copyable and
 // at most 28 bytes; the larger it is, the shorter the keys kept inside a slot.
 template <typename Payload = NoPayload>
 class FlatStringMap {
