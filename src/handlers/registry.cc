@@ -251,12 +251,15 @@ bool Registry::WaitForDrains(std::chrono::steady_clock::time_point deadline) {
   return cv_.wait_until(lock, deadline, [this] { return draining_.empty(); });
 }
 
+// Called by a loop thread releasing a draining version, so without mu_: the reaper holds mu_
+// while it unloads libraries at background priority, and a loop waiting for it would stall
+// every request on that loop. Without the lock a wake-up can be lost (set and notified just
+// before the reaper blocks); the reaper then runs at its next period, a later unload, never a
+// wrong one. Only the first release after the reaper ran notifies.
 void Registry::NotifyReaper() {
-  {
-    std::lock_guard lock(mu_);
-    wake_ = true;
+  if (!wake_.exchange(true)) {
+    cv_.notify_all();
   }
-  cv_.notify_all();
 }
 
 void Registry::ReaperLoop() {

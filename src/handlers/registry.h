@@ -201,7 +201,9 @@ class Registry {
   std::unordered_map<std::string, std::shared_ptr<EndpointSlot>> slots_;  // guarded by mu_
   std::vector<std::shared_ptr<HandlerVersion>> draining_;                 // guarded by mu_
   bool stop_ = false;                                                     // guarded by mu_
-  bool wake_ = false;                                                     // guarded by mu_
+  // Set to make the reaper run now. Atomic, not guarded by mu_: the data plane sets it (see
+  // NotifyReaper) and must never wait for mu_, which the reaper holds while it unloads.
+  std::atomic<bool> wake_{false};
   std::thread reaper_;  // last: calls back into the fields above
 };
 
