@@ -41,6 +41,14 @@ base::Result<std::unique_ptr<HelloPlane>> HelloPlane::Create(const std::string& 
   return hello;
 }
 
+base::Status HelloPlane::Republish(const std::vector<router::RouteSpec>& extra) {
+  std::vector<handlers::RouteEntry> routes = HelloRoutes(slot_);
+  for (const router::RouteSpec& spec : extra) {
+    routes.push_back({spec.host, spec.method, spec.path, slot_});
+  }
+  return plane_.Publish(std::move(routes));
+}
+
 http::Request HelloRequest(std::string_view path) {
   static const http::Header kHeaders[] = {
       {"Host", "bench.example.com"},

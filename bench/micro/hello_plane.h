@@ -28,6 +28,9 @@ class HelloPlane {
 
   host::DataPlane& plane() { return plane_; }
   handlers::EndpointSlot& slot() { return *slot_; }
+  // Publishes the hello routes again plus `extra` (every one served by hello), as the admin
+  // side does after a route change.
+  base::Status Republish(const std::vector<router::RouteSpec>& extra);
 
  private:
   HelloPlane();

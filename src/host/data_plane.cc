@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <utility>
 
 #include "base/log.h"
 #include "base/random.h"
@@ -31,6 +32,11 @@ class DataSession : public http::Session {
         shard_(base::ShardedCounter::ShardOfThisThread()),
         request_id_(id_prefix_ + "-" + std::string(16, '0')) {
     call_.services = plane_.services();  // set before serving starts (DataPlane::SetServices)
+  }
+  ~DataSession() override {
+    if (snapshot_) {
+      plane_.Retire(std::move(snapshot_));
+    }
   }
 
   void Serve(const http::Request& request, http::Response& response) override {
@@ -89,7 +95,11 @@ class DataSession : public http::Session {
 
   void RefreshSnapshot() {
     if (generation_ != plane_.generation() || !snapshot_) {
-      snapshot_ = plane_.Current(&generation_);
+      std::shared_ptr<const RouteSnapshot> old =
+          std::exchange(snapshot_, plane_.Current(&generation_));
+      if (old) {
+        plane_.Retire(std::move(old));  // this loop never frees a table
+      }
     }
   }
 
@@ -205,10 +215,13 @@ base::Status DataPlane::Publish(std::vector<handlers::RouteEntry> routes) {
     snapshot->slots.push_back(std::move(routes[i].slot));
   }
   ASSIGN_OR_RETURN(snapshot->table, router::RouteTable::Build(std::move(specs)));
-  std::lock_guard lock(mu_);
-  current_ = std::move(snapshot);
-  generation_.fetch_add(1, std::memory_order_release);
-  return base::OkStatus();
+  std::shared_ptr<const RouteSnapshot> old;
+  {
+    std::lock_guard lock(mu_);
+    old = std::exchange(current_, std::move(snapshot));
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  return base::OkStatus();  // `old` is dropped here, outside the lock, on the admin thread
 }
 
 std::shared_ptr<const RouteSnapshot> DataPlane::Current(uint64_t* generation) {

@@ -4,6 +4,8 @@
 // Snapshots are published by the admin side (Publish) off the request path. Each connection's
 // session keeps its own reference to the snapshot and refreshes it only when the published
 // generation changes, so the request path takes no lock and touches no shared reference count.
+// A session hands its old reference to the plane's reclaimer thread instead of dropping it: the
+// last owner frees the whole table (about 0.8 ms at 10,000 routes), and that must not be a loop.
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/reclaimer.h"
 #include "base/sharded_counter.h"
 #include "base/status.h"
 #include "handlers/registry.h"
@@ -65,6 +68,11 @@ class DataPlane : public http::Dispatcher {
   std::shared_ptr<const RouteSnapshot> Current(uint64_t* generation);
   // Cheap check for sessions: the generation last published.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Takes a reference to a snapshot its holder no longer needs; it is dropped (and the snapshot
+  // freed, if that was the last reference) on the reclaimer thread. Never blocks.
+  void Retire(std::shared_ptr<const RouteSnapshot> snapshot) {
+    reclaimer_.Retire(std::move(snapshot));
+  }
 
  private:
   const DataPlaneOptions options_;
@@ -74,6 +82,7 @@ class DataPlane : public http::Dispatcher {
   std::atomic<uint64_t> generation_{0};
   DataPlaneStats stats_;
   services::ServiceManager* services_ = nullptr;
+  base::Reclaimer reclaimer_;  // last: destroyed first, dropping what sessions retired
 };
 
 }  // namespace edgegate::host
