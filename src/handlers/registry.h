@@ -73,7 +73,6 @@ class HandlerVersion {
   };
   std::array<PinShard, base::ShardedCounter::kShards> pins_;
   std::atomic<VersionState> state_{VersionState::kLoaded};
-  std::atomic<bool> draining_notify_{false};  // Release() must wake the reaper
   telemetry::RequestStats stats_;
   // Guarded by the registry's mutex.
   std::unique_ptr<LoadedLibrary> library_;
