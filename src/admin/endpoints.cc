@@ -181,7 +181,7 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
   if (endpoint.code.empty()) {
     return base::FieldError("code", "endpoint has no code to compile");
   }
-  ASSIGN_OR_RETURN(std::optional<CompileResult> reusable, FindReusable(endpoint, offloader));
+  ASSIGN_OR_RETURN(std::optional<CompileResult> reusable, FindReusable(endpoint));
   if (reusable) {
     return std::move(*reusable);
   }
@@ -196,14 +196,12 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
   CompileResult result;
   result.build = std::move(built).value();
   if (result.build.success) {
-    // FindReusable found none, but another call may have built the same inputs meanwhile.
+    // Code with dependencies is keyed only now (pkg-config runs once, here on the pool), and
+    // another call may have built the same inputs meanwhile.
     ASSIGN_OR_RETURN(auto existing, store_.FindVersionByHash(id, result.build.hash));
     if (existing && existing->state != "failed") {
       Remove(staging);  // same inputs as a version we have: reuse it, no new version
-      result.version = *existing;
-      result.reused = true;
-      events_.Compiled(id, result.build, result.version.version, true);
-      return result;
+      return Reuse(id, std::move(result.build), std::move(*existing));
     }
   }
   store::VersionRecord version;
@@ -230,31 +228,36 @@ base::Result<CompileResult> EndpointService::Compile(const std::string& id, Offl
 
 // Keyed before building: a deploy of code an earlier version was built from (a rollback, or
 // alternating versions) then costs no staging directory, no copy of the library and no remove.
-// Keying runs pkg-config only for dependencies, so code without any is keyed on this thread.
+// Only code without dependencies: its key is a hash of the source, cheap on this thread, while
+// keying dependencies runs pkg-config, which Build would then run again.
 base::Result<std::optional<CompileResult>> EndpointService::FindReusable(
-    const store::EndpointRecord& endpoint, Offloader& offloader) {
-  base::Result<std::string> key = base::Internal("not keyed");
-  auto key_of = [&] { key = compiler_.KeyOf(endpoint.code, endpoint.dependencies); };
-  if (endpoint.dependencies.empty()) {
-    key_of();
-  } else {
-    offloader.Run(key_of);
-  }
-  if (!key.ok()) {
+    const store::EndpointRecord& endpoint) {
+  if (!endpoint.dependencies.empty()) {
     return std::optional<CompileResult>();
+  }
+  base::Result<std::string> key = compiler_.KeyOf(endpoint.code, {});
+  if (!key.ok()) {
+    return std::optional<CompileResult>();  // Build reports why
   }
   ASSIGN_OR_RETURN(auto existing, store_.FindVersionByHash(endpoint.id, *key));
   if (!existing || existing->state == "failed") {
     return std::optional<CompileResult>();
   }
+  handlers::BuildOutput build;
+  build.success = true;
+  build.cached = true;
+  build.hash = std::move(*key);
+  return std::optional<CompileResult>(Reuse(endpoint.id, std::move(build), std::move(*existing)));
+}
+
+CompileResult EndpointService::Reuse(const std::string& id, handlers::BuildOutput build,
+                                     store::VersionRecord existing) {
   CompileResult result;
-  result.version = *existing;
+  result.build = std::move(build);
+  result.version = std::move(existing);
   result.reused = true;
-  result.build.success = true;
-  result.build.cached = true;
-  result.build.hash = std::move(*key);
-  events_.Compiled(endpoint.id, result.build, result.version.version, true);
-  return std::optional<CompileResult>(std::move(result));
+  events_.Compiled(id, result.build, result.version.version, true);
+  return result;
 }
 
 fs::path EndpointService::VersionDir(const std::string& id, int64_t version) const {

@@ -96,10 +96,12 @@ class EndpointService {
       const store::VersionRecord& version);
   std::filesystem::path VersionDir(const std::string& id, int64_t version) const;
   // The endpoint's version already built from the same inputs as its current code (not a failed
-  // one), as a reused CompileResult; nullopt if there is none or the inputs cannot be keyed
-  // (Compile then builds and reports why).
-  base::Result<std::optional<CompileResult>> FindReusable(const store::EndpointRecord& endpoint,
-                                                          Offloader& offloader);
+  // one), as a reused CompileResult; nullopt if there is none, the code has dependencies, or the
+  // inputs cannot be keyed (Compile then builds, and reuses or reports why).
+  base::Result<std::optional<CompileResult>> FindReusable(const store::EndpointRecord& endpoint);
+  // `existing` as the result of compiling endpoint `id` with `build`, logged as reused.
+  CompileResult Reuse(const std::string& id, handlers::BuildOutput build,
+                      store::VersionRecord existing);
   base::Status RestoreOne(const store::EndpointRecord& endpoint, Offloader& offloader);
 
   store::Store& store_;
