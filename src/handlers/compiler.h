@@ -30,7 +30,8 @@ struct CompilerOptions {
   // Resolves BuildRequest::dependencies to compiler and linker flags.
   std::string pkg_config = "/usr/bin/pkg-config";
   // The installed SDK. Required: include/edgegate/{abi.h,sdk.hpp}. Optional:
-  // pch/edgegate/sdk.hpp.gch (a precompiled sdk.hpp) and lib/libedgegate_sdk.a (linked in).
+  // pch/edgegate/sdk.hpp.gch (sdk.hpp precompiled, from src/sdk/sdk_pch.hpp) and
+  // lib/libedgegate_sdk.a (linked in).
   std::filesystem::path sdk_dir{};
   // Built libraries by cache key, "<key>.so". Required; created if missing.
   std::filesystem::path cache_dir{};
