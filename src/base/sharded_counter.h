@@ -23,7 +23,7 @@ struct ThreadShard {
 };
 
 // Adds `n` to `counter`, which lives in `shard`'s part of a sharded structure. Thread-safe
-// when every thread passes its own ThreadShardOfThisThread().
+// when every thread passes its own ShardedCounter::ShardOfThisThread().
 inline void AddToShard(std::atomic<uint64_t>& counter, ThreadShard shard, uint64_t n = 1) {
   if (shard.exclusive) {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

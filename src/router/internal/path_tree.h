@@ -95,7 +95,6 @@ class PathForest {
     }
     return endpoints_[node.endpoint].RouteFor(method);
   }
-  const Endpoint& endpoint(uint32_t index) const { return endpoints_[index]; }
   // Returns the Allow header value for an endpoint, e.g. "GET, HEAD, POST".
   std::string_view allow(uint32_t endpoint) const;
 

@@ -155,7 +155,7 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
-  auto it = statements_.find(std::string(sql));
+  auto it = statements_.find(sql);
   if (it != statements_.end() && !it->second.in_use) {
     it->second.in_use = true;
     return Statement(db_, it->second.stmt, &it->second);
@@ -170,8 +170,8 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   }
   if (it == statements_.end() && statements_.size() < kMaxCachedStatements) {
     // Kept from now on; a nested use of the same SQL (the entry in use) gets its own statement.
-    CachedStatement& cached = statements_[std::string(sql)];
-    cached = {stmt, true};
+    CachedStatement& cached =
+        statements_.emplace(std::string(sql), CachedStatement{stmt, true}).first->second;
     return Statement(db_, stmt, &cached);
   }
   return Statement(db_, stmt);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,8 +118,13 @@ class Database {
 
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  // Looks SQL up as a string_view: Prepare runs on every store call and must not copy the text.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>()(sql); }
+  };
   // SQL text → compiled statement. Node-based: a Statement keeps a pointer to its entry.
-  std::unordered_map<std::string, CachedStatement> statements_;
+  std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> statements_;
 };
 
 // An IMMEDIATE (write-locking) transaction that rolls back on destruction unless committed.
