@@ -103,11 +103,11 @@ void Response::AddHeader(std::string_view name, std::string_view value) {
   }
   // One capacity check and two copies: this runs for every header of every response.
   char* p = header_block_.Extend(name.size() + value.size() + 4);
-  std::memcpy(p, name.data(), name.size());
+  base::swar::Copy(p, name.data(), name.size());
   p += name.size();
   *p++ = ':';
   *p++ = ' ';
-  std::memcpy(p, value.data(), value.size());
+  base::swar::Copy(p, value.data(), value.size());
   p += value.size();
   *p++ = '\r';
   *p = '\n';

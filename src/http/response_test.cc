@@ -26,6 +26,25 @@ TEST(ResponseTest, KeepsValidHeadersInOrder) {
   EXPECT_EQ(response.dropped_headers(), 0);
 }
 
+// Names and values are copied word by word (base::swar::Copy): every length on both sides of
+// the 4, 8, 16 and 32 byte steps, with several headers in one block.
+TEST(ResponseTest, CopiesNamesAndValuesOfEveryLength) {
+  for (size_t n = 1; n <= 40; ++n) {
+    std::string name, value;
+    for (size_t i = 0; i < n; ++i) {
+      name += static_cast<char>('a' + i % 26);
+      value += static_cast<char>('A' + (i * 5) % 26);
+    }
+    Response response;
+    response.Set(200, {}, "");
+    response.AddHeader(name, value);
+    response.AddHeader("X-After", value.substr(0, n / 2));
+    EXPECT_EQ(response.header_block(),
+              name + ": " + value + "\r\nX-After: " + value.substr(0, n / 2) + "\r\n")
+        << n;
+  }
+}
+
 TEST(ResponseTest, AllowsTabAndNonAsciiBytesInValues) {
   EXPECT_EQ(Block("X-V", "a\tb"), "X-V: a\tb\r\n");
   EXPECT_EQ(Block("X-V", "a\tbcdefghi\tklmn\t"), "X-V: a\tbcdefghi\tklmn\t\r\n");

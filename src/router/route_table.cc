@@ -163,7 +163,8 @@ void RouteTable::Match(std::string_view host, std::string_view method, std::stri
     return;  // kNotFound
   }
   int method_index = internal::MethodIndex(method);
-  if (match.cached_table_id_ != id_ || match.cached_host_raw_ != host) {
+  if (match.cached_table_id_ != id_ || match.cached_host_raw_.size() != host.size() ||
+      !base::swar::Equal(match.cached_host_raw_.data(), host.data(), host.size())) {
     ResolveHost(host, match);
   }
   match.host_ = match.cached_host_;
@@ -310,7 +311,7 @@ bool RouteMatch::Reset(std::string_view raw_path) {
     --n;  // "/a/" matches "/a"
   }
   limit_ = n == 1 ? 0 : n;  // the root has no segments
-  escaped_ = raw_path.find('%') != std::string_view::npos;
+  escaped_ = base::swar::FindByte(raw_path.data(), 0, raw_path.size(), '%') != raw_path.size();
   if (!escaped_) {
     return true;
   }
@@ -324,41 +325,8 @@ bool RouteMatch::Reset(std::string_view raw_path) {
   return valid;
 }
 
-namespace {
-
-// Returns the offset of the first '/' in p[pos, limit), or `limit`. Eight bytes at a time (a
-// word's '/' bytes become zero bytes, and the lowest one is found exactly); a shorter rest is
-// read as the last eight bytes before `limit`, shifted, when the path is long enough.
-size_t FindSlash(const char* p, size_t pos, size_t limit) {
-  using base::swar::BytesEqual;
-  using base::swar::FirstByte;
-  using base::swar::Load64;
-  for (; limit - pos >= 8; pos += 8) {
-    if (uint64_t hit = BytesEqual(Load64(p + pos), '/')) {
-      return pos + FirstByte(hit);
-    }
-  }
-  size_t rest = limit - pos;
-  if (rest == 0) {
-    return limit;
-  }
-  if (limit >= 8) {
-    // The rest's bytes are the top `rest` bytes of the word ending at `limit`; shifting them
-    // down fills the top with zero bytes, which are not '/'.
-    uint64_t word = Load64(p + limit - 8) >> (8 * (8 - rest));
-    uint64_t hit = BytesEqual(word, '/');
-    return hit != 0 ? pos + FirstByte(hit) : limit;
-  }
-  while (pos < limit && p[pos] != '/') {
-    ++pos;
-  }
-  return pos;
-}
-
-}  // namespace
-
 std::string_view RouteMatch::SegmentAt(size_t pos, size_t* next) {
-  size_t end = FindSlash(raw_path_.data(), pos, limit_);
+  size_t end = base::swar::FindByte(raw_path_.data(), pos, limit_, '/');
   *next = end + 1;
   std::string_view text(raw_path_.data() + pos, end - pos);
   return escaped_ ? Decode(text) : text;

@@ -57,35 +57,6 @@ class KeyStore {
   StringMap<uint32_t> interned_;  // build only: key → offset in keys_
 };
 
-namespace hash_internal {
-
-// True if the `n` bytes at a and b are equal, for n <= 8, without a byte loop: two overlapping
-// 4-byte loads cover 4 to 8 bytes; bytes 0, n/2 and n-1 cover 1 to 3.
-inline bool ShortEquals(const char* a, const char* b, size_t n) {
-  using base::swar::Load32;
-  if (n >= 4) {
-    return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
-  }
-  return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
-// True if the `n` bytes at a and b are equal, for any n: eight bytes at a time, the last word
-// overlapping the one before. Inline, since a memcmp call costs more than a short key's compare.
-inline bool WordEquals(const char* a, const char* b, size_t n) {
-  using base::swar::Load64;
-  if (n <= 8) {
-    return ShortEquals(a, b, n);
-  }
-  for (size_t i = 0; i + 8 < n; i += 8) {
-    if (Load64(a + i) != Load64(b + i)) {
-      return false;
-    }
-  }
-  return Load64(a + n - 8) == Load64(b + n - 8);
-}
-
-}  // namespace hash_internal
-
 // Open addressing with linear probing, at most half full. Thread-compatible; const methods
 // are safe to call concurrently once building is over. `Payload` is trivially copyable and
 // at most 28 bytes; the larger it is, the shorter the keys kept inside a slot.
@@ -158,7 +129,7 @@ class FlatStringMap {
     if (slot.key_length != key.size()) {
       return false;
     }
-    return hash_internal::WordEquals(KeyOf(slot).data(), key.data(), key.size());
+    return base::swar::Equal(KeyOf(slot).data(), key.data(), key.size());
   }
   // Returns the index of the slot holding (scope, key), or of the empty slot ending its probe.
   // REQUIRES: !slots_.empty().
