@@ -302,6 +302,15 @@ namespace detail {
 // One service call through eg_host_api.service_call; throws ServiceError on failure.
 Json CallService(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
                  std::string_view op, std::int64_t tx, const std::vector<Json>& args);
+// The same with the arguments already in the ABI's form: views, read during the call only. The
+// typed methods use it, so that a key or a body reaches the gateway without being copied.
+Json CallServiceValues(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
+                       std::string_view op, std::int64_t tx, const eg_value* args,
+                       std::size_t count);
+// The same for a reply that is a string or null (a cache or FTP get), received without a Json.
+std::optional<std::string> CallServiceForString(const eg_host_api& host, eg_call* call, int kind,
+                                                std::string_view name, std::string_view op,
+                                                const eg_value* args, std::size_t count);
 
 // What Context's accessors hand out: a named service of one kind. Cheap to copy; valid until
 // the handler returns.
@@ -318,6 +327,13 @@ class ServiceHandle {
  protected:
   Json Call(std::string_view op, const std::vector<Json>& args, std::int64_t tx = 0) const {
     return CallService(*host_, call_, kind_, name_, op, tx, args);
+  }
+  Json CallValues(std::string_view op, std::initializer_list<eg_value> args) const {
+    return CallServiceValues(*host_, call_, kind_, name_, op, 0, args.begin(), args.size());
+  }
+  std::optional<std::string> CallValuesForString(std::string_view op,
+                                                 std::initializer_list<eg_value> args) const {
+    return CallServiceForString(*host_, call_, kind_, name_, op, args.begin(), args.size());
   }
 
  private:

@@ -297,6 +297,109 @@ TEST(ServicesTest, TypedCallsSendTheirOperationAndReadTheReply) {
   EXPECT_EQ(call.service_calls.back().kind, EG_SERVICE_CACHE);
 }
 
+// The typed methods pass their arguments as views (CallServiceValues): every method's
+// operation, argument types and bytes as the gateway receives them.
+TEST(ServicesTest, TypedMethodsSendTheirArgumentsAsTheyAre) {
+  FakeRequest request;
+  eg_call call;
+  Context ctx(FakeHostApi(), &call, request.View());
+  using Args = std::vector<std::pair<int, std::string>>;
+  const std::string body("bytes\0with a NUL", 16);
+  auto last = [&](std::string_view op, int kind, const Args& args) {
+    ASSERT_FALSE(call.service_calls.empty());
+    const auto& sent = call.service_calls.back();
+    EXPECT_EQ(sent.op, op);
+    EXPECT_EQ(sent.kind, kind);
+    EXPECT_EQ(sent.tx, 0);
+    EXPECT_EQ(sent.args, args) << op;
+  };
+  const int s = EG_VALUE_STRING, i = EG_VALUE_INT;
+
+  call.service_reply = "null";
+  ctx.cache("c").get("k1");
+  last("get", EG_SERVICE_CACHE, Args{{s, "k1"}});
+  ctx.cache("c").set("k2", body, 30);
+  last("set", EG_SERVICE_CACHE, Args{{s, "k2"}, {s, body}, {i, "30"}});
+  call.service_reply = "true";
+  ctx.cache("c").del("k3");
+  last("del", EG_SERVICE_CACHE, Args{{s, "k3"}});
+  ctx.cache("c").exists("k4");
+  last("exists", EG_SERVICE_CACHE, Args{{s, "k4"}});
+  ctx.cache("c").expire("k5", 7);
+  last("expire", EG_SERVICE_CACHE, Args{{s, "k5"}, {i, "7"}});
+  call.service_reply = "3";
+  EXPECT_EQ(ctx.cache("c").incr("k6", -2), 3);
+  last("incr", EG_SERVICE_CACHE, Args{{s, "k6"}, {i, "-2"}});
+
+  call.service_reply = R"({"key":"a/b","size":16})";
+  EXPECT_EQ(ctx.storage("st").put("a/b", body, "text/plain").size, 16);
+  last("put", EG_SERVICE_STORAGE, Args{{s, "a/b"}, {s, body}, {s, "text/plain"}});
+  ctx.storage("st").get("a/c");
+  last("get", EG_SERVICE_STORAGE, Args{{s, "a/c"}});
+  ctx.storage("st").head("a/d");
+  last("head", EG_SERVICE_STORAGE, Args{{s, "a/d"}});
+  ctx.storage("st").del("a/e");
+  last("del", EG_SERVICE_STORAGE, Args{{s, "a/e"}});
+  call.service_reply = "[]";
+  ctx.storage("st").list("a/");
+  last("list", EG_SERVICE_STORAGE, Args{{s, "a/"}});
+  call.service_reply = R"("https://example/x")";
+  ctx.storage("st").presigned_url("a/f", "PUT", 60);
+  last("presigned_url", EG_SERVICE_STORAGE, Args{{s, "a/f"}, {s, "PUT"}, {i, "60"}});
+
+  call.service_reply = "null";
+  ctx.ftp("f").put("in/x", body);
+  last("put", EG_SERVICE_FTP, Args{{s, "in/x"}, {s, body}});
+  ctx.ftp("f").get("in/y");
+  last("get", EG_SERVICE_FTP, Args{{s, "in/y"}});
+  ctx.ftp("f").del("in/z");
+  last("del", EG_SERVICE_FTP, Args{{s, "in/z"}});
+  call.service_reply = "[]";
+  ctx.ftp("f").list("in");
+  last("list", EG_SERVICE_FTP, Args{{s, "in"}});
+}
+
+// Cache and FTP gets receive their reply as a string without building a Json: the bytes as
+// they are, null as nullopt, and anything else as a malformed reply (ServiceError, 500).
+TEST(ServicesTest, GetsTakeAStringOrNullAndRefuseOtherReplies) {
+  FakeRequest request;
+  eg_call call;
+  Context ctx(FakeHostApi(), &call, request.View());
+  call.service_reply = R"("a\u0000b")";
+  EXPECT_EQ(ctx.cache("c").get("k"), std::optional<std::string>(std::string("a\0b", 3)));
+  EXPECT_EQ(ctx.ftp("f").get("p"), std::optional<std::string>(std::string("a\0b", 3)));
+  call.service_reply = R"("")";
+  EXPECT_EQ(ctx.cache("c").get("k"), std::optional<std::string>(""));
+  call.service_reply = "null";
+  EXPECT_EQ(ctx.ftp("f").get("p"), std::nullopt);
+  for (const char* reply : {"5", "true", "1.5", "[]", R"(["x"])", R"({"a":"b"})"}) {
+    call.service_reply = reply;
+    try {
+      ctx.cache("c").get("k");
+      ADD_FAILURE() << "no error for " << reply;
+    } catch (const ServiceError& e) {
+      EXPECT_EQ(e.code(), ServiceError::Code::kInvalid) << reply;
+      EXPECT_EQ(e.status(), 500) << reply;
+      EXPECT_STREQ(e.what(), "service 'c': malformed reply") << reply;
+    }
+  }
+}
+
+// The generic call sends arrays and objects as JSON text, each in its own position.
+TEST(ServicesTest, RawCallsSendArraysAndObjectsAsJsonText) {
+  FakeRequest request;
+  eg_call call;
+  Context ctx(FakeHostApi(), &call, request.View());
+  ctx.cache("c").call("op", {Json::array({1, 2}), Json("s"), Json::object({{"k", true}}),
+                             Json(nullptr)});
+  ASSERT_EQ(call.service_calls.size(), 1u);
+  EXPECT_EQ(call.service_calls[0].args,
+            (std::vector<std::pair<int, std::string>>{{EG_VALUE_JSON, "[1,2]"},
+                                                      {EG_VALUE_STRING, "s"},
+                                                      {EG_VALUE_JSON, R"({"k":true})"},
+                                                      {EG_VALUE_NULL, "null"}}));
+}
+
 TEST(ServicesTest, AnUncaughtServiceErrorAnswersByItsCode) {
   FakeRequest request;
   auto handler = [](Context& ctx, const Request&) -> Response {

@@ -20,11 +20,19 @@ int StatusFor(ServiceError::Code code) {
 
 eg_str Str(std::string_view s) { return {s.data(), s.size()}; }
 
-std::optional<std::string> OptionalString(const Json& v) {
-  if (v.is_null()) {
-    return std::nullopt;
-  }
-  return v.as_string();
+// Arguments of the typed methods, as views of the caller's data (no copy).
+eg_value StringArg(std::string_view s) {
+  eg_value v{};
+  v.type = EG_VALUE_STRING;
+  v.string = Str(s);
+  return v;
+}
+
+eg_value IntArg(std::int64_t i) {
+  eg_value v{};
+  v.type = EG_VALUE_INT;
+  v.integer = i;
+  return v;
 }
 
 StoredObject ToObject(const Json& v, std::string_view key) {
@@ -64,16 +72,112 @@ ServiceError::ServiceError(Code code, std::string message)
 
 namespace detail {
 
-Json CallService(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
-                 std::string_view op, std::int64_t tx, const std::vector<Json>& args) {
+namespace {
+
+// Makes the call with `sink` receiving the reply; throws ServiceError unless it succeeded.
+void CallInto(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
+              std::string_view op, std::int64_t tx, const eg_value* args, std::size_t count,
+              const eg_json_sink& sink) {
   if (host.struct_size < offsetof(eg_host_api, service_call) + sizeof(host.service_call) ||
       host.service_call == nullptr) {
     throw ServiceError(ServiceError::Code::kNotFound,
                        "service '" + std::string(name) + "': this gateway offers no services");
   }
+  eg_str error{nullptr, 0};
+  int status = host.service_call(call, kind, Str(name), Str(op), tx, args, count, &sink, &error);
+  if (status != EG_SERVICE_OK) {
+    std::string message(error.data != nullptr ? std::string_view(error.data, error.size)
+                                              : std::string_view("service call failed"));
+    int code = status >= 1 && status <= 7 ? status : EG_SERVICE_INVALID;
+    throw ServiceError(static_cast<ServiceError::Code>(code), std::move(message));
+  }
+}
+
+[[noreturn]] void ThrowMalformed(std::string_view name) {
+  throw ServiceError(ServiceError::Code::kInvalid,
+                     "service '" + std::string(name) + "': malformed reply");
+}
+
+// Receives a reply that must be one string or null, without building a Json: the reply of a
+// cache or FTP get, on the request path of many handlers.
+class StringReply {
+ public:
+  eg_json_sink Sink() noexcept {
+    return eg_json_sink{this,       &OnNull,  &OnOther<int>, &OnOther<std::int64_t>,
+                        &OnOther<double>, &OnString, &OnOther<eg_str>, &OnEvent,
+                        &OnEvent,   &OnEvent, &OnEvent};
+  }
+  // The string, nullopt for null. Throws ServiceError unless exactly one of them arrived.
+  std::optional<std::string> Take(std::string_view name) {
+    if (out_of_memory_) {
+      throw std::bad_alloc();
+    }
+    if (events_ != 1 || malformed_) {
+      ThrowMalformed(name);
+    }
+    return std::move(value_);
+  }
+
+ private:
+  static StringReply& Of(void* self) { return *static_cast<StringReply*>(self); }
+  static void OnNull(void* self) { ++Of(self).events_; }
+  static void OnString(void* self, eg_str value) {
+    StringReply& r = Of(self);
+    ++r.events_;
+    try {
+      r.value_.emplace(value.data, value.size);
+    } catch (const std::bad_alloc&) {
+      r.out_of_memory_ = true;  // nothing may be thrown across the ABI
+    }
+  }
+  template <typename T>
+  static void OnOther(void* self, T) { OnEvent(self); }
+  static void OnEvent(void* self) {
+    ++Of(self).events_;
+    Of(self).malformed_ = true;
+  }
+
+  std::optional<std::string> value_;
+  int events_ = 0;
+  bool malformed_ = false;
+  bool out_of_memory_ = false;
+};
+
+}  // namespace
+
+Json CallServiceValues(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
+                       std::string_view op, std::int64_t tx, const eg_value* args,
+                       std::size_t count) {
+  JsonBuilder builder;
+  CallInto(host, call, kind, name, op, tx, args, count, builder.Sink());
+  if (builder.out_of_memory()) {
+    throw std::bad_alloc();
+  }
+  Json result;
+  if (!builder.Finish(&result)) {
+    ThrowMalformed(name);
+  }
+  return result;
+}
+
+std::optional<std::string> CallServiceForString(const eg_host_api& host, eg_call* call, int kind,
+                                                std::string_view name, std::string_view op,
+                                                const eg_value* args, std::size_t count) {
+  StringReply reply;
+  CallInto(host, call, kind, name, op, 0, args, count, reply.Sink());
+  return reply.Take(name);
+}
+
+Json CallService(const eg_host_api& host, eg_call* call, int kind, std::string_view name,
+                 std::string_view op, std::int64_t tx, const std::vector<Json>& args) {
   std::vector<eg_value> values(args.size());
-  std::vector<std::string> json_texts;  // keeps EG_VALUE_JSON texts alive
-  json_texts.reserve(args.size());
+  std::vector<std::string> json_texts;  // the texts of EG_VALUE_JSON arguments
+  for (const Json& a : args) {
+    if (a.is_array() || a.is_object()) {
+      json_texts.push_back(a.dump());  // before any view is taken: the vector may move them
+    }
+  }
+  std::size_t next_text = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const Json& a = args[i];
     eg_value& v = values[i];
@@ -85,32 +189,12 @@ Json CallService(const eg_host_api& host, eg_call* call, int kind, std::string_v
       case Json::Type::kString: v.type = EG_VALUE_STRING; v.string = Str(a.as_string()); break;
       case Json::Type::kArray:
       case Json::Type::kObject:
-        json_texts.push_back(a.dump());
         v.type = EG_VALUE_JSON;
-        v.string = Str(json_texts.back());
+        v.string = Str(json_texts[next_text++]);
         break;
     }
   }
-  JsonBuilder builder;
-  eg_json_sink sink = builder.Sink();
-  eg_str error{nullptr, 0};
-  int status = host.service_call(call, kind, Str(name), Str(op), tx, values.data(), values.size(),
-                                 &sink, &error);
-  if (status != EG_SERVICE_OK) {
-    std::string message(error.data != nullptr ? std::string_view(error.data, error.size)
-                                              : std::string_view("service call failed"));
-    int code = status >= 1 && status <= 7 ? status : EG_SERVICE_INVALID;
-    throw ServiceError(static_cast<ServiceError::Code>(code), std::move(message));
-  }
-  if (builder.out_of_memory()) {
-    throw std::bad_alloc();
-  }
-  Json result;
-  if (!builder.Finish(&result)) {
-    throw ServiceError(ServiceError::Code::kInvalid,
-                       "service '" + std::string(name) + "': malformed reply");
-  }
-  return result;
+  return CallServiceValues(host, call, kind, name, op, tx, values.data(), values.size());
 }
 
 }  // namespace detail
@@ -195,44 +279,44 @@ void Transaction::rollback() {
 // ---- Cache ----
 
 std::optional<std::string> Cache::get(std::string_view key) const {
-  return OptionalString(Call("get", {Json(key)}));
+  return CallValuesForString("get", {StringArg(key)});
 }
 void Cache::set(std::string_view key, std::string_view value, std::int64_t ttl_seconds) const {
-  Call("set", {Json(key), Json(value), Json(ttl_seconds)});
+  CallValues("set", {StringArg(key), StringArg(value), IntArg(ttl_seconds)});
 }
-bool Cache::del(std::string_view key) const { return Call("del", {Json(key)}).as_bool(); }
-bool Cache::exists(std::string_view key) const { return Call("exists", {Json(key)}).as_bool(); }
+bool Cache::del(std::string_view key) const { return CallValues("del", {StringArg(key)}).as_bool(); }
+bool Cache::exists(std::string_view key) const { return CallValues("exists", {StringArg(key)}).as_bool(); }
 std::int64_t Cache::incr(std::string_view key, std::int64_t by) const {
-  return Call("incr", {Json(key), Json(by)}).as_int();
+  return CallValues("incr", {StringArg(key), IntArg(by)}).as_int();
 }
 bool Cache::expire(std::string_view key, std::int64_t ttl_seconds) const {
-  return Call("expire", {Json(key), Json(ttl_seconds)}).as_bool();
+  return CallValues("expire", {StringArg(key), IntArg(ttl_seconds)}).as_bool();
 }
 
 // ---- Storage ----
 
 StoredObject Storage::put(std::string_view key, std::string_view bytes,
                           std::string_view content_type) const {
-  return ToObject(Call("put", {Json(key), Json(bytes), Json(content_type)}), key);
+  return ToObject(CallValues("put", {StringArg(key), StringArg(bytes), StringArg(content_type)}), key);
 }
 std::optional<StoredObject> Storage::get(std::string_view key) const {
-  Json v = Call("get", {Json(key)});
+  Json v = CallValues("get", {StringArg(key)});
   if (v.is_null()) {
     return std::nullopt;
   }
   return ToObject(v, key);
 }
 std::optional<StoredObject> Storage::head(std::string_view key) const {
-  Json v = Call("head", {Json(key)});
+  Json v = CallValues("head", {StringArg(key)});
   if (v.is_null()) {
     return std::nullopt;
   }
   return ToObject(v, key);
 }
-void Storage::del(std::string_view key) const { Call("del", {Json(key)}); }
+void Storage::del(std::string_view key) const { CallValues("del", {StringArg(key)}); }
 std::vector<StoredObject> Storage::list(std::string_view prefix) const {
   std::vector<StoredObject> out;
-  const Json reply = Call("list", {Json(prefix)});  // not a temporary: range-for would dangle
+  const Json reply = CallValues("list", {StringArg(prefix)});  // not a temporary: range-for would dangle
   for (const Json& o : reply.items()) {
     out.push_back(ToObject(o, ""));
   }
@@ -240,7 +324,7 @@ std::vector<StoredObject> Storage::list(std::string_view prefix) const {
 }
 std::string Storage::presigned_url(std::string_view key, std::string_view method,
                                    std::int64_t ttl_seconds) const {
-  return Call("presigned_url", {Json(key), Json(method), Json(ttl_seconds)}).as_string();
+  return CallValues("presigned_url", {StringArg(key), StringArg(method), IntArg(ttl_seconds)}).as_string();
 }
 
 // ---- Email ----
@@ -262,14 +346,14 @@ std::string Email::send(const EmailMessage& m) const {
 // ---- FTP ----
 
 void Ftp::put(std::string_view path, std::string_view bytes) const {
-  Call("put", {Json(path), Json(bytes)});
+  CallValues("put", {StringArg(path), StringArg(bytes)});
 }
 std::optional<std::string> Ftp::get(std::string_view path) const {
-  return OptionalString(Call("get", {Json(path)}));
+  return CallValuesForString("get", {StringArg(path)});
 }
 std::vector<FtpEntry> Ftp::list(std::string_view path) const {
   std::vector<FtpEntry> out;
-  const Json reply = Call("list", {Json(path)});  // not a temporary: range-for would dangle
+  const Json reply = CallValues("list", {StringArg(path)});  // not a temporary: range-for would dangle
   for (const Json& e : reply.items()) {
     FtpEntry entry;
     entry.name = e["name"].is_string() ? e["name"].as_string() : std::string();
@@ -279,6 +363,6 @@ std::vector<FtpEntry> Ftp::list(std::string_view path) const {
   }
   return out;
 }
-void Ftp::del(std::string_view path) const { Call("del", {Json(path)}); }
+void Ftp::del(std::string_view path) const { CallValues("del", {StringArg(path)}); }
 
 }  // namespace edgegate
