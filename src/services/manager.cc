@@ -1,6 +1,7 @@
 // Snapshots of actors and bindings, and background draining of retired actors.
 #include "services/manager.h"
 
+#include "base/string_map.h"
 #include "services/catalog.h"
 
 namespace edgegate::services {
@@ -12,7 +13,7 @@ struct ServiceManager::Snapshot {
     const ServiceType* type;
     std::shared_ptr<Actor> actor;  // null when not activated
   };
-  std::unordered_map<std::string, std::vector<Bound>> by_endpoint;
+  base::StringMap<std::vector<Bound>> by_endpoint;  // looked up by the request's view of the id
 };
 
 ServiceManager::~ServiceManager() { StopAll(); }
@@ -90,7 +91,7 @@ base::Result<std::shared_ptr<Actor>> ServiceManager::Resolve(std::string_view en
   }
   const Snapshot::Bound* found = nullptr;
   if (snap) {
-    auto it = snap->by_endpoint.find(std::string(endpoint_id));
+    auto it = snap->by_endpoint.find(endpoint_id);
     if (it != snap->by_endpoint.end()) {
       for (const auto& b : it->second) {  // the binding's pool_id first, then service names
         if (b.pool_id == name) {

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <list>
 #include <mutex>
-#include <unordered_map>
 
+#include "base/string_map.h"
 #include "services/backends/backends.h"
 
 namespace edgegate::services::backends {
@@ -98,13 +98,13 @@ class MemoryCache final : public Connection {
   };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Entry> map;
+    base::StringMap<Entry> map;
     std::list<std::string> lru;
     size_t bytes = 0;
   };
 
   Entry* Find(Shard& shard, std::string_view key, Clock::time_point now) {
-    auto it = shard.map.find(std::string(key));
+    auto it = shard.map.find(key);
     if (it == shard.map.end()) {
       return nullptr;
     }
@@ -119,7 +119,7 @@ class MemoryCache final : public Connection {
   void Touch(Shard& shard, Entry& e) { shard.lru.splice(shard.lru.begin(), shard.lru, e.lru); }
 
   void Erase(Shard& shard, std::string_view key) {
-    auto it = shard.map.find(std::string(key));
+    auto it = shard.map.find(key);
     shard.bytes -= it->first.size() + it->second.value.size();
     shard.lru.erase(it->second.lru);
     shard.map.erase(it);
@@ -127,7 +127,7 @@ class MemoryCache final : public Connection {
 
   void Put(Shard& shard, std::string_view key, std::string value, int64_t ttl,
            Clock::time_point now) {
-    if (shard.map.contains(std::string(key))) {
+    if (shard.map.contains(key)) {
       Erase(shard, key);
     }
     shard.lru.emplace_front(key);

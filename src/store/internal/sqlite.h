@@ -12,14 +12,13 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "base/status.h"
+#include "base/string_map.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -118,13 +117,9 @@ class Database {
 
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  // Looks SQL up as a string_view: Prepare runs on every store call and must not copy the text.
-  struct SqlHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>()(sql); }
-  };
-  // SQL text → compiled statement. Node-based: a Statement keeps a pointer to its entry.
-  std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> statements_;
+  // SQL text → compiled statement, looked up as a string_view: Prepare runs on every store call
+  // and must not copy the text. Node-based: a Statement keeps a pointer to its entry.
+  base::StringMap<CachedStatement> statements_;
 };
 
 // An IMMEDIATE (write-locking) transaction that rolls back on destruction unless committed.
