@@ -7,7 +7,9 @@ GET /svc/{service}/{op}, bound to three services:
      same handler without the call, same 11-byte body) and /svc/c/g100 (100 gets in a row), in
      interleaved rounds whose order alternates. The overhead is get minus nop of the same round,
      for p50, p99 and server CPU per request, summarized over rounds; (g100 - nop) / 100 is the
-     cost of one call when the code path is hot.
+     cost of one call when the code path is hot. Then, per round, a paired run (paired.py): nop
+     and get alternating request by request on one connection; the median over pairs of the
+     difference is the target's figure, free of the drift between separate runs.
   b. `r`, Redis (pool_size CONCURRENCY): wrk -cCONCURRENCY on /svc/r/get vs `redis-benchmark -t
      get -c CONCURRENCY` against the same Redis server (both read an 11-byte value), and the
      handler without the call (/svc/c/nop) at the same concurrency, alternating.
@@ -25,6 +27,7 @@ import time
 import backends
 import httpc
 import load
+import paired
 import wrk
 from procs import SERVER_CPU, BenchError
 from servers import HERE, EdgegateServer, read_route
@@ -136,7 +139,15 @@ def cache_overhead(gateway, rounds, duration_s, warmup_s, log):
                 f"p99 {run.p99_s * 1e6:6.1f} µs  CPU {run.cpu_per_request_s * 1e6:5.2f} µs/req"
                 f"{_failures(run)}")
     sizes = {name: len(httpc.raw_response(gateway.port, PATHS[name])) for name in runs}
-    return {"bytes": sizes, "runs": runs}
+    pairs = []
+    for round_no in range(1, rounds + 1):
+        run = paired.run(gateway.port, PATHS["nop"], PATHS["get"],
+                         {PATHS[name]: size for name, size in sizes.items()}, duration_s)
+        pairs.append(run)
+        log(f"  paired {round_no}/{rounds}  {run.pairs:,} pairs  nop p50 "
+            f"{run.first_p50_s * 1e6:6.1f} µs  get p50 {run.second_p50_s * 1e6:6.1f} µs  "
+            f"get − nop p50 {run.diff_p50_s * 1e6:5.2f} µs")
+    return {"bytes": sizes, "runs": runs, "paired": pairs}
 
 
 # -- b. Redis -----------------------------------------------------------------------------------
