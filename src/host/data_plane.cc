@@ -204,7 +204,9 @@ class DataSession : public http::Session {
 }  // namespace
 
 DataPlane::DataPlane(const DataPlaneOptions& options)
-    : options_(options), current_(std::make_shared<RouteSnapshot>()) {}
+    : options_(options),
+      clock_(telemetry::TickClock::Shared()),
+      current_(std::make_shared<RouteSnapshot>()) {}
 
 base::Status DataPlane::Publish(std::vector<handlers::RouteEntry> routes) {
   auto snapshot = std::make_shared<RouteSnapshot>();

@@ -63,7 +63,7 @@ class DataPlane : public http::Dispatcher {
   void SetServices(services::ServiceManager* services) { services_ = services; }
   services::ServiceManager* services() const { return services_; }
   telemetry::AccessLog* access_log() const { return options_.access_log; }
-  const telemetry::TickClock& clock() const { return clock_; }
+  const telemetry::TickClock& clock() const { return clock_; }  // TickClock::Shared()
   // The current snapshot and its generation.
   std::shared_ptr<const RouteSnapshot> Current(uint64_t* generation);
   // Cheap check for sessions: the generation last published.
@@ -76,7 +76,7 @@ class DataPlane : public http::Dispatcher {
 
  private:
   const DataPlaneOptions options_;
-  const telemetry::TickClock clock_;  // request latencies (calibrated at construction)
+  const telemetry::TickClock& clock_;  // request latencies (Shared(), calibrated by then)
   std::mutex mu_;
   std::shared_ptr<const RouteSnapshot> current_;  // guarded by mu_
   std::atomic<uint64_t> generation_{0};

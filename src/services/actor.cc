@@ -25,7 +25,11 @@ struct Actor::Worker {
 
 Actor::Actor(const ServiceType& type, std::string service_name, json::object config,
              ActorOptions options)
-    : type_(type), name_(std::move(service_name)), config_(std::move(config)), options_(options) {}
+    : type_(type),
+      name_(std::move(service_name)),
+      config_(std::move(config)),
+      options_(options),
+      clock_(telemetry::TickClock::Shared()) {}
 
 Actor::~Actor() { Stop(); }
 
@@ -80,7 +84,9 @@ Actor::Admission Actor::Submit(Message& message) {
 }
 
 base::Result<json::value> Actor::CallInline(std::string_view op, const json::array& args) {
-  Clock::time_point start = Clock::now();
+  // The time-stamp counter: two steady_clock reads cost about 60 ns in these VMs, a tenth of
+  // an inline call.
+  const uint64_t start = telemetry::TickClock::Now();
   if (inline_stopped_.load(std::memory_order_acquire)) {
     return base::Unavailable("service " + name_ + " is stopping");
   }
@@ -90,7 +96,7 @@ base::Result<json::value> Actor::CallInline(std::string_view op, const json::arr
   }
   // Inline connections are thread-safe by contract (ServiceType::inline_calls).
   base::Result<json::value> result = inline_connection_->Call(op, args);
-  Record(Clock::now() - start, !result.ok(), result.status());
+  Record(clock_.Between(start, telemetry::TickClock::Now()), !result.ok(), result.status());
   return result;
 }
 

@@ -21,4 +21,9 @@ TickClock::TickClock() {
 #endif
 }
 
+const TickClock& TickClock::Shared() {
+  static const TickClock clock;
+  return clock;
+}
+
 }  // namespace edgegate::telemetry

@@ -4,8 +4,9 @@
 // as its clocksource) TickClock reads it and converts with a factor calibrated against
 // steady_clock when the TickClock is constructed. Elsewhere it reads steady_clock.
 //
-// A request is timed on one thread (its connection's loop), so both reads come from that
-// thread; a negative difference (a migration between unsynchronised counters) counts as 0.
+// A request or an inline service call is timed on one thread (its connection's loop), so both
+// reads come from that thread; a negative difference (a migration between unsynchronised
+// counters) counts as 0.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,10 @@ class TickClock {
  public:
   // Calibrates the tick rate (blocks about 5 ms on x86-64; nothing elsewhere).
   TickClock();
+
+  // The process's clock, calibrated by the first call (which blocks as the constructor does):
+  // make that call at start-up, never first on a loop thread.
+  static const TickClock& Shared();
 
   static uint64_t Now() {
 #if defined(__x86_64__)
