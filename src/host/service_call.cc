@@ -4,6 +4,7 @@
 // enforces the service's timeout. In-process backends (the memory cache) are called inline.
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include "host/call.h"
@@ -22,6 +23,8 @@ using ServiceResult = base::Result<json::value>;
 // How long a call waits for room in a full inbox before answering "busy".
 constexpr auto kBusyWait = std::chrono::milliseconds(20);
 constexpr auto kBusyRetryEvery = std::chrono::milliseconds(2);
+// Stack space for the arguments of an inline call (a cache key and value fit).
+constexpr size_t kInlineArgsBytes = 512;
 
 std::string_view View(eg_str s) { return {s.data, s.size}; }
 eg_str Str(std::string_view s) { return {s.data(), s.size()}; }
@@ -167,8 +170,10 @@ int StatusCodeOf(const base::Status& s) {
   }
 }
 
-base::Result<json::array> ConvertArgs(const eg_value* args, size_t count) {
-  json::array out;
+// Converts the arguments into an array whose memory comes from `storage`.
+base::Result<json::array> ConvertArgs(const eg_value* args, size_t count,
+                                      json::storage_ptr storage) {
+  json::array out(storage);
   out.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const eg_value& a = args[i];
@@ -177,10 +182,10 @@ base::Result<json::array> ConvertArgs(const eg_value* args, size_t count) {
       case EG_VALUE_BOOL: out.emplace_back(a.boolean != 0); break;
       case EG_VALUE_INT: out.emplace_back(a.integer); break;
       case EG_VALUE_DOUBLE: out.emplace_back(a.number); break;
-      case EG_VALUE_STRING: out.emplace_back(json::string(View(a.string))); break;
+      case EG_VALUE_STRING: out.emplace_back(json::string_view(View(a.string))); break;
       case EG_VALUE_JSON: {
         boost::system::error_code ec;
-        json::value v = json::parse(View(a.string), ec);
+        json::value v = json::parse(View(a.string), ec, storage);
         if (ec) {
           return base::InvalidArgument("argument " + std::to_string(i + 1) +
                                        " is not valid JSON: " + ec.message());
@@ -206,10 +211,16 @@ ServiceResult Dispatch(CallState& call, int kind, std::string_view name, std::st
   }
   ASSIGN_OR_RETURN(std::shared_ptr<Actor> actor,
                    call.services->Resolve(call.endpoint_id, static_cast<services::Kind>(kind), name));
-  ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count));
   if (actor->inline_calls()) {
+    // Inline backends read their arguments during the call and copy what they keep
+    // (ServiceType::inline_calls), so the arguments can live on this stack: no allocation
+    // unless they outgrow the buffer.
+    alignas(16) unsigned char buffer[kInlineArgsBytes];
+    json::monotonic_resource arena(buffer, sizeof buffer);
+    ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count, &arena));
     return actor->CallInline(op, converted);
   }
+  ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count, {}));
   if (call.request == nullptr || call.request->coroutine == nullptr) {
     return base::Internal("service calls need a request coroutine");
   }

@@ -77,7 +77,10 @@ struct ServiceType {
   std::function<base::Result<std::unique_ptr<Connection>>(const boost::json::object& config)>
       connect;
   // True for in-process backends whose calls never block (the memory cache): the actor runs
-  // their calls on the caller's thread instead of handing them to its own threads.
+  // their calls on the caller's thread instead of handing them to its own threads. Their
+  // arguments may live in a buffer that ends with the call (host/service_call.cc): a Call
+  // copies what it keeps into memory of its own (not by copying a json::value, which would
+  // share the arguments' memory resource), and returns values that do not use it either.
   bool inline_calls = false;
   int64_t default_pool_size = 4;
 };
