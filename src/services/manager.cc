@@ -13,7 +13,7 @@ struct ServiceManager::Snapshot {
     const ServiceType* type;
     std::shared_ptr<Actor> actor;  // null when not activated
   };
-  base::StringMap<std::vector<Bound>> by_endpoint;  // looked up by the request's view of the id
+  base::FastStringMap<std::vector<Bound>> by_endpoint;  // endpoint ids come from the admin API
 };
 
 ServiceManager::~ServiceManager() { StopAll(); }

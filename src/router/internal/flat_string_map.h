@@ -13,31 +13,22 @@
 
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "base/string_map.h"
 #include "base/swar.h"
 
 namespace edgegate::router::internal {
 
 inline constexpr uint32_t kNone = UINT32_MAX;
 
-// Returns a 64-bit hash of `s`. Several times faster than std::hash on the
-// short strings of host names and path segments. Not flood-resistant, which is fine here: the
-// keys are routes from the admin API, so a client cannot lengthen a probe sequence.
-inline uint64_t FastHash(std::string_view s);
-
-// Hashes std::string keys and std::string_view probes alike, so lookups do not allocate.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return FastHash(s); }
-};
-
+// The keys are routes from the admin API, which a client cannot choose: base::FastHash (not
+// flood-resistant) is safe here.
+using base::FastHash;
 template <typename V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+using StringMap = base::FastStringMap<V>;
 
 // The payload of a map that has none.
 struct NoPayload {};
@@ -149,33 +140,6 @@ class FlatStringMap {
   KeyStore keys_;
   size_t size_ = 0;
 };
-
-// Eight bytes at a time; the 0 to 8 byte tail is read with overlapping loads, not a byte loop.
-inline uint64_t FastHash(std::string_view s) {
-  using base::swar::Load32;
-  // Multiplies as 128 bits and folds the halves (the wyhash mixer).
-  auto mix = [](uint64_t a, uint64_t b) {
-    __extension__ using Uint128 = unsigned __int128;
-    Uint128 product =
-        static_cast<Uint128>(a ^ 0xa0761d6478bd642full) * (b ^ 0xe7037ed1a0b428dbull);
-    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
-  };
-  const char* p = s.data();
-  size_t n = s.size();
-  uint64_t h = 0x8ebc6af09c88c6e3ull ^ n;
-  for (; n > 8; n -= 8, p += 8) {
-    h = mix(h, base::swar::Load64(p));
-  }
-  uint64_t tail = 0;
-  if (n >= 4) {
-    tail = (Load32(p) << 32) | Load32(p + n - 4);
-  } else if (n > 0) {
-    tail = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
-           (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
-           static_cast<unsigned char>(p[n - 1]);
-  }
-  return mix(h, tail);
-}
 
 template <typename Payload>
 uint32_t FlatStringMap<Payload>::Insert(uint32_t scope, std::string_view key, uint32_t value) {
