@@ -6,21 +6,14 @@
 
 #include <string>
 
+#include "base/test_text.h"
+
 namespace edgegate::base {
 namespace {
 
-// A key of `length` bytes, distinct for each (length, seed).
-std::string KeyOf(size_t length, char seed) {
-  std::string key(length, 'a');
-  for (size_t i = 0; i < length; ++i) {
-    key[i] = static_cast<char>('a' + (i * 7 + static_cast<size_t>(seed)) % 26);
-  }
-  return key;
-}
-
 TEST(FastHashTest, EveryByteOfEveryLengthChangesTheHash) {
   for (size_t n = 1; n <= 40; ++n) {
-    std::string key = KeyOf(n, 'h');
+    std::string key = TestText(n, 'h');
     uint64_t hash = FastHash(key);
     for (size_t i = 0; i < n; ++i) {
       std::string other = key;
@@ -34,16 +27,16 @@ template <typename Map>
 void FindsEveryKeyByView() {
   Map map;
   for (size_t n = 0; n <= 40; ++n) {
-    map.emplace(KeyOf(n, 'm'), static_cast<int>(n));
+    map.emplace(TestText(n, 'm'), static_cast<int>(n));
   }
   for (size_t n = 0; n <= 40; ++n) {
-    const std::string key = KeyOf(n, 'm');
+    const std::string key = TestText(n, 'm');
     auto it = map.find(std::string_view(key));
     ASSERT_NE(it, map.end()) << n;
     EXPECT_EQ(it->second, static_cast<int>(n));
     EXPECT_TRUE(map.contains(std::string_view(key)));
     if (n > 0) {  // "" is a key
-      EXPECT_EQ(map.find(std::string_view(KeyOf(n, 'x'))), map.end()) << n;
+      EXPECT_EQ(map.find(std::string_view(TestText(n, 'x'))), map.end()) << n;
     }
   }
 }

@@ -10,21 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "base/test_text.h"
+
 namespace edgegate::base::swar {
 namespace {
 
-// `length` bytes, distinct for each (length, seed), none of them '/' or zero.
-std::string TextOf(size_t length, char seed) {
-  std::string text(length, 'a');
-  for (size_t i = 0; i < length; ++i) {
-    text[i] = static_cast<char>('a' + (i * 7 + static_cast<size_t>(seed)) % 26);
-  }
-  return text;
-}
-
 TEST(SwarEqualTest, AgreesWithMemcmpForEveryLengthAndDifferingByte) {
   for (size_t n = 0; n <= 70; ++n) {
-    std::string a = TextOf(n, 'k');
+    std::string a = TestText(n, 'k');
     std::string b = a;
     EXPECT_TRUE(Equal(a.data(), b.data(), n)) << n;
     for (size_t i = 0; i < n; ++i) {
@@ -38,7 +31,7 @@ TEST(SwarEqualTest, AgreesWithMemcmpForEveryLengthAndDifferingByte) {
 TEST(SwarFindByteTest, FindsTheFirstOccurrenceFromEveryStart) {
   for (size_t n = 0; n <= 40; ++n) {
     for (size_t at = 0; at <= n; ++at) {  // at == n: no '/' in the range
-      std::string text = TextOf(n, 'f');
+      std::string text = TestText(n, 'f');
       if (at < n) {
         text[at] = '/';
         if (at + 3 < n) text[at + 3] = '/';  // a later one must not win
@@ -65,7 +58,7 @@ TEST(SwarFindByteTest, StopsAtTheLimitAndIgnoresBytesBeforeTheStart) {
 
 TEST(SwarCopyTest, CopiesEveryLengthExactly) {
   for (size_t n = 0; n <= 70; ++n) {
-    const std::string source = TextOf(n, 'c');
+    const std::string source = TestText(n, 'c');
     // Guard bytes on both sides of the destination must stay as they were.
     std::string target(n + 16, '#');
     Copy(target.data() + 8, source.data(), n);

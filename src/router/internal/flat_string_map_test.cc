@@ -7,17 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "base/test_text.h"
+
 namespace edgegate::router::internal {
 namespace {
-
-// A key of `length` bytes, distinct for each (length, seed).
-std::string KeyOf(size_t length, char seed) {
-  std::string key(length, 'a');
-  for (size_t i = 0; i < length; ++i) {
-    key[i] = static_cast<char>('a' + (i * 7 + static_cast<size_t>(seed)) % 26);
-  }
-  return key;
-}
 
 struct Node {
   uint32_t a = 0;
@@ -32,7 +25,7 @@ TEST(FlatStringMapTest, FindsEveryKeyInItsScopeOnly) {
   std::vector<std::string> keys;
   for (size_t n = 0; n <= 64; ++n) {
     for (char seed : {'a', 'b', 'c'}) {
-      keys.push_back(KeyOf(n, seed));
+      keys.push_back(base::TestText(n, seed));
     }
   }
   keys.erase(keys.begin() + 1, keys.begin() + 3);  // one empty key, not three
