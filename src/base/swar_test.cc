@@ -50,7 +50,7 @@ TEST(SwarFindByteTest, FindsTheFirstOccurrenceFromEveryStart) {
 
 TEST(SwarFindByteTest, StopsAtTheLimitAndIgnoresBytesBeforeTheStart) {
   const std::string text = "%abcdefghijklmno%";
-  EXPECT_EQ(FindByte(text.data(), 1, 16, '%'), 16u);   // the '%' at 16 is past the limit
+  EXPECT_EQ(FindByte(text.data(), 1, 16, '%'), 16u);  // the '%' at 16 is past the limit
   EXPECT_EQ(FindByte(text.data(), 1, 17, '%'), 16u);
   EXPECT_EQ(FindByte(text.data(), 10, 12, '%'), 12u);  // the tail word starts before pos
   EXPECT_EQ(FindByte(text.data(), 0, 3, '%'), 0u);

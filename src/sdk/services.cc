@@ -103,9 +103,17 @@ void CallInto(const eg_host_api& host, eg_call* call, int kind, std::string_view
 class StringReply {
  public:
   eg_json_sink Sink() noexcept {
-    return eg_json_sink{this,       &OnNull,  &OnOther<int>, &OnOther<std::int64_t>,
-                        &OnOther<double>, &OnString, &OnOther<eg_str>, &OnEvent,
-                        &OnEvent,   &OnEvent, &OnEvent};
+    return eg_json_sink{this,
+                        &OnNull,
+                        &OnOther<int>,           // bool
+                        &OnOther<std::int64_t>,  // int
+                        &OnOther<double>,
+                        &OnString,
+                        &OnOther<eg_str>,  // key
+                        &OnEvent,          // begin and end of arrays and objects
+                        &OnEvent,
+                        &OnEvent,
+                        &OnEvent};
   }
   // The string, nullopt for null. Throws ServiceError unless exactly one of them arrived.
   std::optional<std::string> Take(std::string_view name) {
@@ -125,7 +133,8 @@ class StringReply {
     StringReply& r = Of(self);
     ++r.events_;
     try {
-      r.value_.emplace(value.data, value.size);
+      r.value_.emplace(value.size == 0 ? std::string_view()
+                                       : std::string_view(value.data, value.size));
     } catch (const std::bad_alloc&) {
       r.out_of_memory_ = true;  // nothing may be thrown across the ABI
     }
