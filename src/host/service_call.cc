@@ -2,9 +2,13 @@
 // arguments to the actor protocol (Boost.JSON), and waits for the reply by suspending only the
 // request's coroutine: the actor's reply is posted back to this loop, and a timer on this loop
 // enforces the service's timeout. In-process backends (the memory cache) are called inline.
+#include <array>
+#include <span>
+#include <variant>
+#include <vector>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include "host/call.h"
@@ -23,8 +27,8 @@ using ServiceResult = base::Result<json::value>;
 // How long a call waits for room in a full inbox before answering "busy".
 constexpr auto kBusyWait = std::chrono::milliseconds(20);
 constexpr auto kBusyRetryEvery = std::chrono::milliseconds(2);
-// Stack space for the arguments of an inline call (a cache key and value fit).
-constexpr size_t kInlineArgsBytes = 512;
+// Arguments of an inline call kept on the stack; more go to the heap.
+constexpr size_t kInlineArgs = 8;
 
 std::string_view View(eg_str s) { return {s.data, s.size}; }
 eg_str Str(std::string_view s) { return {s.data(), s.size()}; }
@@ -170,10 +174,8 @@ int StatusCodeOf(const base::Status& s) {
   }
 }
 
-// Converts the arguments into an array whose memory comes from `storage`.
-base::Result<json::array> ConvertArgs(const eg_value* args, size_t count,
-                                      json::storage_ptr storage) {
-  json::array out(storage);
+base::Result<json::array> ConvertArgs(const eg_value* args, size_t count) {
+  json::array out;
   out.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const eg_value& a = args[i];
@@ -185,7 +187,7 @@ base::Result<json::array> ConvertArgs(const eg_value* args, size_t count,
       case EG_VALUE_STRING: out.emplace_back(json::string_view(View(a.string))); break;
       case EG_VALUE_JSON: {
         boost::system::error_code ec;
-        json::value v = json::parse(View(a.string), ec, storage);
+        json::value v = json::parse(View(a.string), ec);
         if (ec) {
           return base::InvalidArgument("argument " + std::to_string(i + 1) +
                                        " is not valid JSON: " + ec.message());
@@ -201,8 +203,48 @@ base::Result<json::array> ConvertArgs(const eg_value* args, size_t count,
   return out;
 }
 
-ServiceResult Dispatch(CallState& call, int kind, std::string_view name, std::string_view op,
-                       int64_t tx, const eg_value* args, size_t arg_count) {
+// The arguments as views for an inline call (no copy; an EG_VALUE_JSON argument stays text).
+base::Status ToArgViews(const eg_value* args, size_t count, std::span<services::ArgView> out) {
+  using Type = services::ArgView::Type;
+  for (size_t i = 0; i < count; ++i) {
+    const eg_value& a = args[i];
+    services::ArgView& v = out[i];
+    switch (a.type) {
+      case EG_VALUE_NULL: v.type = Type::kNull; break;
+      case EG_VALUE_BOOL: v.type = Type::kBool; v.boolean = a.boolean != 0; break;
+      case EG_VALUE_INT: v.type = Type::kInt; v.integer = a.integer; break;
+      case EG_VALUE_DOUBLE: v.type = Type::kDouble; v.number = a.number; break;
+      case EG_VALUE_STRING: v.type = Type::kString; v.text = View(a.string); break;
+      case EG_VALUE_JSON: v.type = Type::kJson; v.text = View(a.string); break;
+      default:
+        return base::InvalidArgument("argument " + std::to_string(i + 1) + " has an unknown type " +
+                                     std::to_string(a.type));
+    }
+  }
+  return base::OkStatus();
+}
+
+// A call to an inline backend (ServiceType::inline_calls): on this thread, with the arguments
+// as views and a scalar reply, so that no Boost.JSON value is built on either side.
+base::Result<services::ScalarReply> CallInline(Actor& actor, std::string_view op,
+                                               const eg_value* args, size_t count) {
+  std::array<services::ArgView, kInlineArgs> inline_views;
+  std::vector<services::ArgView> heap_views;
+  std::span<services::ArgView> views(inline_views.data(), count);
+  if (count > kInlineArgs) {
+    heap_views.resize(count);
+    views = heap_views;
+  }
+  RETURN_IF_ERROR(ToArgViews(args, count, views));
+  return actor.CallInline(op, views);
+}
+
+// What a call answers: an actor's Boost.JSON value, or an inline backend's scalar.
+using Reply = std::variant<json::value, services::ScalarReply>;
+
+base::Result<Reply> Dispatch(CallState& call, int kind, std::string_view name,
+                             std::string_view op, int64_t tx, const eg_value* args,
+                             size_t arg_count) {
   if (call.services == nullptr) {
     return base::NotFound("service '" + std::string(name) + "': this gateway runs no services");
   }
@@ -212,15 +254,10 @@ ServiceResult Dispatch(CallState& call, int kind, std::string_view name, std::st
   ASSIGN_OR_RETURN(std::shared_ptr<Actor> actor,
                    call.services->Resolve(call.endpoint_id, static_cast<services::Kind>(kind), name));
   if (actor->inline_calls()) {
-    // Inline backends read their arguments during the call and copy what they keep
-    // (ServiceType::inline_calls), so the arguments can live on this stack: no allocation
-    // unless they outgrow the buffer.
-    alignas(16) unsigned char buffer[kInlineArgsBytes];
-    json::monotonic_resource arena(buffer, sizeof buffer);
-    ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count, &arena));
-    return actor->CallInline(op, converted);
+    ASSIGN_OR_RETURN(services::ScalarReply reply, CallInline(*actor, op, args, arg_count));
+    return Reply(std::move(reply));
   }
-  ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count, {}));
+  ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count));
   if (call.request == nullptr || call.request->coroutine == nullptr) {
     return base::Internal("service calls need a request coroutine");
   }
@@ -233,17 +270,35 @@ ServiceResult Dispatch(CallState& call, int kind, std::string_view name, std::st
                          (!result.ok() && result.status().code() == base::Code::kUnavailable))) {
     std::erase_if(call.open_transactions, [&](const OpenTransaction& t) { return t.tx == tx; });
   }
-  return result;
+  if (!result.ok()) {
+    return result.status();
+  }
+  return Reply(std::move(*result));
+}
+
+// Replays a scalar reply as an eg_json_sink event.
+void Emit(const services::ScalarReply& reply, const eg_json_sink& sink) {
+  using Type = services::ScalarReply::Type;
+  switch (reply.type) {
+    case Type::kNull: sink.on_null(sink.self); return;
+    case Type::kBool: sink.on_bool(sink.self, reply.boolean ? 1 : 0); return;
+    case Type::kInt: sink.on_int(sink.self, reply.integer); return;
+    case Type::kString: sink.on_string(sink.self, Str(reply.text)); return;
+  }
 }
 
 }  // namespace
 
 int ServiceCall(eg_call* call, int kind, eg_str name, eg_str op, int64_t tx, const eg_value* args,
                 size_t arg_count, const eg_json_sink* result, eg_str* error) {
-  ServiceResult r = Dispatch(*call, kind, View(name), View(op), tx, args, arg_count);
+  base::Result<Reply> r = Dispatch(*call, kind, View(name), View(op), tx, args, arg_count);
   if (r.ok()) {
     if (result != nullptr) {
-      Walk(*r, *result);
+      if (const json::value* value = std::get_if<json::value>(&*r)) {
+        Walk(*value, *result);
+      } else {
+        Emit(std::get<services::ScalarReply>(*r), *result);
+      }
     }
     return EG_SERVICE_OK;
   }

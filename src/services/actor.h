@@ -93,9 +93,8 @@ class Actor {
   // the message is refused. Messages of an open transaction are always queued.
   enum class Admission { kQueued, kBusy, kStopping };
   Admission Submit(Message& message);
-  // Runs `op` on the caller's thread. REQUIRES: inline_calls().
-  base::Result<boost::json::value> CallInline(std::string_view op,
-                                              const boost::json::array& args);
+  // Runs `op` on the caller's thread (Connection::CallScalar). REQUIRES: inline_calls().
+  base::Result<ScalarReply> CallInline(std::string_view op, std::span<const ArgView> args);
   void CountTimeout() { timeouts_.fetch_add(1, std::memory_order_relaxed); }
 
   // Stops taking messages, lets the queued and running ones finish (bounded by their deadlines:

@@ -3,6 +3,9 @@
 
 #include <array>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "base/strings.h"
 #include "services/backends/backends.h"
 
@@ -216,11 +219,118 @@ ActorOptions ActorOptionsOf(const ServiceType& type, const json::object& config)
 
 // ---- connection.h helpers ----
 
+namespace {
+
+base::Status ArgError(std::string_view op, size_t i, std::string_view what,
+                      std::string_view must_be) {
+  return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) + " (" +
+                               std::string(what) + ") must be " + std::string(must_be));
+}
+
+}  // namespace
+
+base::Result<ScalarReply> Connection::CallScalar(std::string_view op,
+                                                 std::span<const ArgView> args) {
+  json::array array;
+  array.reserve(args.size());
+  for (const ArgView& a : args) {
+    switch (a.type) {
+      case ArgView::Type::kNull: array.emplace_back(nullptr); break;
+      case ArgView::Type::kBool: array.emplace_back(a.boolean); break;
+      case ArgView::Type::kInt: array.emplace_back(a.integer); break;
+      case ArgView::Type::kDouble: array.emplace_back(a.number); break;
+      case ArgView::Type::kString: array.emplace_back(json::string_view(a.text)); break;
+      case ArgView::Type::kJson: {
+        boost::system::error_code ec;
+        json::value v = json::parse(json::string_view(a.text), ec);
+        if (ec) {
+          return base::InvalidArgument(std::string(op) + ": an argument is not valid JSON");
+        }
+        array.push_back(std::move(v));
+        break;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(json::value reply, Call(op, array));
+  switch (reply.kind()) {
+    case json::kind::null: return ScalarReply::Null();
+    case json::kind::bool_: return ScalarReply::Bool(reply.get_bool());
+    case json::kind::int64: return ScalarReply::Int(reply.get_int64());
+    case json::kind::string: return ScalarReply::String(std::string(reply.get_string()));
+    default:
+      return base::Internal(std::string(op) + ": the reply is not a scalar");
+  }
+}
+
+void ToArgViews(const json::array& args, std::vector<ArgView>& out,
+                std::vector<std::string>& json_texts) {
+  out.clear();
+  json_texts.clear();
+  json_texts.reserve(args.size());  // views of its strings must not move
+  for (const json::value& v : args) {
+    ArgView a;
+    switch (v.kind()) {
+      case json::kind::null: break;
+      case json::kind::bool_: a.type = ArgView::Type::kBool; a.boolean = v.get_bool(); break;
+      case json::kind::int64: a.type = ArgView::Type::kInt; a.integer = v.get_int64(); break;
+      case json::kind::uint64:
+        if (v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+          a.type = ArgView::Type::kInt;
+          a.integer = static_cast<int64_t>(v.get_uint64());
+        } else {
+          a.type = ArgView::Type::kDouble;
+          a.number = static_cast<double>(v.get_uint64());
+        }
+        break;
+      case json::kind::double_: a.type = ArgView::Type::kDouble; a.number = v.get_double(); break;
+      case json::kind::string:
+        a.type = ArgView::Type::kString;
+        a.text = std::string_view(v.get_string().data(), v.get_string().size());
+        break;
+      case json::kind::array:
+      case json::kind::object:
+        json_texts.push_back(json::serialize(v));
+        a.type = ArgView::Type::kJson;
+        a.text = json_texts.back();
+        break;
+    }
+    out.push_back(a);
+  }
+}
+
+json::value ToJson(const ScalarReply& reply) {
+  switch (reply.type) {
+    case ScalarReply::Type::kBool: return json::value(reply.boolean);
+    case ScalarReply::Type::kInt: return json::value(reply.integer);
+    case ScalarReply::Type::kString: return json::value(json::string(reply.text));
+    case ScalarReply::Type::kNull: break;
+  }
+  return json::value(nullptr);
+}
+
+base::Result<std::string_view> StringArg(std::span<const ArgView> args, size_t i,
+                                         std::string_view op, std::string_view what) {
+  if (i >= args.size() || args[i].type != ArgView::Type::kString) {
+    return ArgError(op, i, what, "a string");
+  }
+  return args[i].text;
+}
+
+base::Result<int64_t> IntArg(std::span<const ArgView> args, size_t i, std::string_view op,
+                             std::string_view what, std::optional<int64_t> fallback) {
+  if ((i >= args.size() || args[i].type == ArgView::Type::kNull) && fallback) {
+    return *fallback;
+  }
+  if (i < args.size() && args[i].type == ArgView::Type::kInt) {
+    return args[i].integer;
+  }
+  return ArgError(op, i, what, "an integer");
+}
+
 base::Result<std::string_view> StringArg(const json::array& args, size_t i, std::string_view op,
                                          std::string_view what) {
   if (i >= args.size() || !args[i].is_string()) {
-    return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) + " (" +
-                                 std::string(what) + ") must be a string");
+    return ArgError(op, i, what, "a string");
   }
   const json::string& s = args[i].get_string();
   return std::string_view(s.data(), s.size());
@@ -237,8 +347,7 @@ base::Result<int64_t> IntArg(const json::array& args, size_t i, std::string_view
   if (i < args.size() && args[i].is_uint64() && args[i].get_uint64() <= INT64_MAX) {
     return static_cast<int64_t>(args[i].get_uint64());
   }
-  return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) + " (" +
-                               std::string(what) + ") must be an integer");
+  return ArgError(op, i, what, "an integer");
 }
 
 base::Status TestConnection(const ServiceType& type, const json::object& config) {

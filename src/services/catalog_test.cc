@@ -56,5 +56,74 @@ TEST(CatalogTest, RelativeKeysStayInsideTheRoot) {
   EXPECT_FALSE(CheckRelativeKey(std::string(1025, 'a')).ok());
 }
 
+// ---- connection.h helpers: the two forms of a call ----
+
+ArgView StringView(std::string_view s) {
+  ArgView a;
+  a.type = ArgView::Type::kString;
+  a.text = s;
+  return a;
+}
+
+ArgView IntView(int64_t i) {
+  ArgView a;
+  a.type = ArgView::Type::kInt;
+  a.integer = i;
+  return a;
+}
+
+// A connection that answers Call with its first argument, for the default CallScalar.
+class EchoConnection final : public Connection {
+ public:
+  base::Result<boost::json::value> Call(std::string_view, const boost::json::array& args) override {
+    for (const boost::json::value& first : args) {
+      return first;
+    }
+    return boost::json::value();
+  }
+  base::Status Ping() override { return base::OkStatus(); }
+};
+
+TEST(ConnectionScalarTest, TheDefaultConvertsBothWays) {
+  EchoConnection c;
+  auto r = c.CallScalar("op", std::span<const ArgView>());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ScalarReply::Type::kNull);
+  const ArgView text[] = {StringView("t")};
+  r = c.CallScalar("op", text);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, "t");
+  const ArgView number[] = {IntView(-7)};
+  r = c.CallScalar("op", number);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->integer, -7);
+  ArgView json;
+  json.type = ArgView::Type::kJson;
+  json.text = "[1,2]";
+  r = c.CallScalar("op", std::span<const ArgView>(&json, 1));  // an array: not a scalar
+  EXPECT_EQ(r.status().code(), base::Code::kInternal);
+  json.text = "[1,";
+  r = c.CallScalar("op", std::span<const ArgView>(&json, 1));
+  EXPECT_EQ(r.status().code(), base::Code::kInvalidArgument);
+}
+
+TEST(ArgViewTest, JsonArgumentsBecomeViews) {
+  const boost::json::array args = {nullptr, true, -3, 18446744073709551615ull, 1.5, "s",
+                                   boost::json::array{1, 2}, boost::json::object{{"k", "v"}}};
+  std::vector<ArgView> views;
+  std::vector<std::string> texts;
+  ToArgViews(args, views, texts);
+  ASSERT_EQ(views.size(), args.size());
+  EXPECT_EQ(views[0].type, ArgView::Type::kNull);
+  EXPECT_TRUE(views[1].boolean);
+  EXPECT_EQ(views[2].integer, -3);
+  EXPECT_EQ(views[3].type, ArgView::Type::kDouble);  // past int64
+  EXPECT_EQ(views[4].number, 1.5);
+  EXPECT_EQ(views[5].text, "s");
+  EXPECT_EQ(views[6].type, ArgView::Type::kJson);
+  EXPECT_EQ(views[6].text, "[1,2]");
+  EXPECT_EQ(views[7].text, R"({"k":"v"})");
+}
+
 }  // namespace
 }  // namespace edgegate::services

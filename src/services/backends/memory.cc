@@ -29,22 +29,32 @@ class MemoryCache final : public Connection {
         max_bytes_(std::max<size_t>(1, max_bytes / kShards)) {}
 
   base::Result<json::value> Call(std::string_view op, const json::array& args) override {
+    std::vector<ArgView> views;
+    std::vector<std::string> json_texts;
+    ToArgViews(args, views, json_texts);
+    ASSIGN_OR_RETURN(ScalarReply reply, CallScalar(op, views));
+    return ToJson(reply);
+  }
+
+  // Every reply is a scalar: handlers' calls take this path (inline, no Boost.JSON).
+  base::Result<ScalarReply> CallScalar(std::string_view op,
+                                       std::span<const ArgView> args) override {
     ASSIGN_OR_RETURN(std::string_view key, StringArg(args, 0, op, "key"));
     Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
     std::lock_guard lock(shard.mu);
     Clock::time_point now = Clock::now();
     Entry* e = Find(shard, key, now);
     if (op == "get") {
-      return e ? json::value(json::string(e->value)) : json::value(nullptr);
+      return e ? ScalarReply::String(e->value) : ScalarReply::Null();
     }
     if (op == "exists") {
-      return json::value(e != nullptr);
+      return ScalarReply::Bool(e != nullptr);
     }
     if (op == "del") {
       if (e) {
         Erase(shard, key);
       }
-      return json::value(e != nullptr);
+      return ScalarReply::Bool(e != nullptr);
     }
     if (op == "set") {
       ASSIGN_OR_RETURN(std::string_view value, StringArg(args, 1, op, "value"));
@@ -53,7 +63,7 @@ class MemoryCache final : public Connection {
         return base::InvalidArgument("set: ttl_seconds must not be negative");
       }
       Put(shard, key, std::string(value), ttl, now);
-      return json::value(nullptr);
+      return ScalarReply::Null();
     }
     if (op == "incr") {
       ASSIGN_OR_RETURN(int64_t by, IntArg(args, 1, op, "by", 1));
@@ -76,14 +86,14 @@ class MemoryCache final : public Connection {
       } else {
         Put(shard, key, std::to_string(current), 0, now);
       }
-      return json::value(current);
+      return ScalarReply::Int(current);
     }
     if (op == "expire") {
       ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 1, op, "ttl_seconds"));
       if (e) {
         e->expires = ttl > 0 ? now + std::chrono::seconds(ttl) : Clock::time_point::max();
       }
-      return json::value(e != nullptr);
+      return ScalarReply::Bool(e != nullptr);
     }
     return base::InvalidArgument("unknown cache operation '" + std::string(op) + "'");
   }

@@ -75,3 +75,61 @@ TEST_F(MemoryTest, EvictsTheLeastRecentlyUsedBeyondItsBound) {
 
 }  // namespace
 }  // namespace edgegate::services::backends
+
+namespace edgegate::services::backends {
+namespace {
+
+ArgView StringView(std::string_view s) {
+  ArgView a;
+  a.type = ArgView::Type::kString;
+  a.text = s;
+  return a;
+}
+
+ArgView IntView(int64_t i) {
+  ArgView a;
+  a.type = ArgView::Type::kInt;
+  a.integer = i;
+  return a;
+}
+
+// The path handlers' calls take (inline, no Boost.JSON): the same operations and replies.
+TEST(MemoryScalarTest, AnswersScalarsFromViews) {
+  auto opened = MemoryType().connect({});
+  ASSERT_TRUE(opened.ok());
+  Connection& c = **opened;
+  const std::string bytes("a\0b", 3);
+  const ArgView set[] = {StringView("k"), StringView(bytes), IntView(0)};
+  auto r = c.CallScalar("set", set);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->type, ScalarReply::Type::kNull);
+  const ArgView key[] = {StringView("k")};
+  r = c.CallScalar("get", key);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ScalarReply::Type::kString);
+  EXPECT_EQ(r->text, bytes);
+  r = c.CallScalar("exists", key);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ScalarReply::Type::kBool);
+  EXPECT_TRUE(r->boolean);
+  const ArgView incr[] = {StringView("n"), IntView(5)};
+  r = c.CallScalar("incr", incr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ScalarReply::Type::kInt);
+  EXPECT_EQ(r->integer, 5);
+  const ArgView missing[] = {StringView("missing")};
+  r = c.CallScalar("get", missing);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ScalarReply::Type::kNull);
+  // Argument errors name the argument, as on the Boost.JSON path.
+  const ArgView not_a_key[] = {IntView(1)};
+  r = c.CallScalar("get", not_a_key);
+  EXPECT_EQ(r.status().code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "get: argument 1 (key) must be a string");
+  const ArgView bad_ttl[] = {StringView("k"), StringView("v"), StringView("soon")};
+  r = c.CallScalar("set", bad_ttl);
+  EXPECT_EQ(r.status().message(), "set: argument 3 (ttl_seconds) must be an integer");
+}
+
+}  // namespace
+}  // namespace edgegate::services::backends
