@@ -4,8 +4,8 @@
 // libraries therefore only ever run on the actor's threads.
 //
 // Backends whose calls never block (ServiceType::inline_calls, the memory cache) skip the inbox:
-// CallInline runs them on the caller's thread, which is what makes them cost about 0.5 µs (the
-// whole call from a handler, hot; bench 7a) instead of two thread hand-offs.
+// CallInline runs them on the caller's thread, which is what makes them cost about 0.3–0.5 µs
+// (the whole call from a handler, hot; bench 7a) instead of two thread hand-offs.
 //
 // Transactions: Submit with op "begin" pins one connection to a new transaction id (returned as
 // {"tx": id}); messages carrying that id run on that connection; "commit"/"rollback" release it.

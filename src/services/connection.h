@@ -4,7 +4,9 @@
 // thread at a time.
 //
 // Operations cross as (op name, arguments) with Boost.JSON values, so one message format serves
-// every backend and the handler ABI stays small. Strings are byte strings: binary values travel in
+// every backend and the handler ABI stays small. Inline backends (the memory cache), called on
+// the request's own thread, also take the arguments as views and answer a scalar (CallScalar),
+// so that a handler's call to them converts nothing. Strings are byte strings: binary values travel in
 // boost::json::string unchanged (they are never serialised as JSON text on this path).
 #pragma once
 
