@@ -58,20 +58,6 @@ TEST(CatalogTest, RelativeKeysStayInsideTheRoot) {
 
 // ---- connection.h helpers: the two forms of a call ----
 
-ArgView StringView(std::string_view s) {
-  ArgView a;
-  a.type = ArgView::Type::kString;
-  a.text = s;
-  return a;
-}
-
-ArgView IntView(int64_t i) {
-  ArgView a;
-  a.type = ArgView::Type::kInt;
-  a.integer = i;
-  return a;
-}
-
 // A connection that answers Call with its first argument, for the default CallScalar.
 class EchoConnection final : public Connection {
  public:
@@ -89,11 +75,11 @@ TEST(ConnectionScalarTest, TheDefaultConvertsBothWays) {
   auto r = c.CallScalar("op", std::span<const ArgView>());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->type, ScalarReply::Type::kNull);
-  const ArgView text[] = {StringView("t")};
+  const ArgView text[] = {ArgView::String("t")};
   r = c.CallScalar("op", text);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->text, "t");
-  const ArgView number[] = {IntView(-7)};
+  const ArgView number[] = {ArgView::Int(-7)};
   r = c.CallScalar("op", number);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->integer, -7);

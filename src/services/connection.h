@@ -36,6 +36,19 @@ struct ArgView {
   int64_t integer = 0;
   double number = 0;
   std::string_view text;  // kString: the bytes; kJson: the value as JSON text
+
+  static ArgView String(std::string_view s) {
+    ArgView a;
+    a.type = Type::kString;
+    a.text = s;
+    return a;
+  }
+  static ArgView Int(int64_t i) {
+    ArgView a;
+    a.type = Type::kInt;
+    a.integer = i;
+    return a;
+  }
 };
 
 // The reply of an inline call: null, a bool, an integer or a string (bytes).

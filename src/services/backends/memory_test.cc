@@ -1,5 +1,5 @@
 // The memory cache through its Connection: the cache operations of docs/services.md, binary
-// values, TTLs and LRU eviction.
+// values, TTLs and LRU eviction, through Call and through CallScalar (the handlers' path).
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -73,37 +73,17 @@ TEST_F(MemoryTest, EvictsTheLeastRecentlyUsedBeyondItsBound) {
   EXPECT_TRUE(Must(*c, "exists", {"key1999"}).as_bool());  // the newest stays
 }
 
-}  // namespace
-}  // namespace edgegate::services::backends
-
-namespace edgegate::services::backends {
-namespace {
-
-ArgView StringView(std::string_view s) {
-  ArgView a;
-  a.type = ArgView::Type::kString;
-  a.text = s;
-  return a;
-}
-
-ArgView IntView(int64_t i) {
-  ArgView a;
-  a.type = ArgView::Type::kInt;
-  a.integer = i;
-  return a;
-}
-
 // The path handlers' calls take (inline, no Boost.JSON): the same operations and replies.
 TEST(MemoryScalarTest, AnswersScalarsFromViews) {
   auto opened = MemoryType().connect({});
   ASSERT_TRUE(opened.ok());
   Connection& c = **opened;
   const std::string bytes("a\0b", 3);
-  const ArgView set[] = {StringView("k"), StringView(bytes), IntView(0)};
+  const ArgView set[] = {ArgView::String("k"), ArgView::String(bytes), ArgView::Int(0)};
   auto r = c.CallScalar("set", set);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->type, ScalarReply::Type::kNull);
-  const ArgView key[] = {StringView("k")};
+  const ArgView key[] = {ArgView::String("k")};
   r = c.CallScalar("get", key);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->type, ScalarReply::Type::kString);
@@ -112,21 +92,21 @@ TEST(MemoryScalarTest, AnswersScalarsFromViews) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->type, ScalarReply::Type::kBool);
   EXPECT_TRUE(r->boolean);
-  const ArgView incr[] = {StringView("n"), IntView(5)};
+  const ArgView incr[] = {ArgView::String("n"), ArgView::Int(5)};
   r = c.CallScalar("incr", incr);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->type, ScalarReply::Type::kInt);
   EXPECT_EQ(r->integer, 5);
-  const ArgView missing[] = {StringView("missing")};
+  const ArgView missing[] = {ArgView::String("missing")};
   r = c.CallScalar("get", missing);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->type, ScalarReply::Type::kNull);
   // Argument errors name the argument, as on the Boost.JSON path.
-  const ArgView not_a_key[] = {IntView(1)};
+  const ArgView not_a_key[] = {ArgView::Int(1)};
   r = c.CallScalar("get", not_a_key);
   EXPECT_EQ(r.status().code(), base::Code::kInvalidArgument);
   EXPECT_EQ(r.status().message(), "get: argument 1 (key) must be a string");
-  const ArgView bad_ttl[] = {StringView("k"), StringView("v"), StringView("soon")};
+  const ArgView bad_ttl[] = {ArgView::String("k"), ArgView::String("v"), ArgView::String("soon")};
   r = c.CallScalar("set", bad_ttl);
   EXPECT_EQ(r.status().message(), "set: argument 3 (ttl_seconds) must be an integer");
 }
