@@ -233,7 +233,8 @@ base::Result<ScalarReply> Connection::CallScalar(std::string_view op,
                                                  std::span<const ArgView> args) {
   json::array array;
   array.reserve(args.size());
-  for (const ArgView& a : args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const ArgView& a = args[i];
     switch (a.type) {
       case ArgView::Type::kNull: array.emplace_back(nullptr); break;
       case ArgView::Type::kBool: array.emplace_back(a.boolean); break;
@@ -244,7 +245,8 @@ base::Result<ScalarReply> Connection::CallScalar(std::string_view op,
         boost::system::error_code ec;
         json::value v = json::parse(json::string_view(a.text), ec);
         if (ec) {
-          return base::InvalidArgument(std::string(op) + ": an argument is not valid JSON");
+          return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) +
+                                       " is not valid JSON: " + ec.message());
         }
         array.push_back(std::move(v));
         break;

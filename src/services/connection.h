@@ -6,8 +6,8 @@
 // Operations cross as (op name, arguments) with Boost.JSON values, so one message format serves
 // every backend and the handler ABI stays small. Inline backends (the memory cache), called on
 // the request's own thread, also take the arguments as views and answer a scalar (CallScalar),
-// so that a handler's call to them converts nothing. Strings are byte strings: binary values travel in
-// boost::json::string unchanged (they are never serialised as JSON text on this path).
+// so that a handler's call to them converts nothing. Strings are byte strings: binary values
+// travel in boost::json::string unchanged (they are never serialised as JSON text on this path).
 #pragma once
 
 #include <cstdint>
@@ -37,18 +37,8 @@ struct ArgView {
   double number = 0;
   std::string_view text;  // kString: the bytes; kJson: the value as JSON text
 
-  static ArgView String(std::string_view s) {
-    ArgView a;
-    a.type = Type::kString;
-    a.text = s;
-    return a;
-  }
-  static ArgView Int(int64_t i) {
-    ArgView a;
-    a.type = Type::kInt;
-    a.integer = i;
-    return a;
-  }
+  static ArgView String(std::string_view s) { return {Type::kString, false, 0, 0, s}; }
+  static ArgView Int(int64_t i) { return {Type::kInt, false, i, 0, {}}; }
 };
 
 // The reply of an inline call: null, a bool, an integer or a string (bytes).
@@ -60,24 +50,9 @@ struct ScalarReply {
   std::string text;
 
   static ScalarReply Null() { return {}; }
-  static ScalarReply Bool(bool b) {
-    ScalarReply r;
-    r.type = Type::kBool;
-    r.boolean = b;
-    return r;
-  }
-  static ScalarReply Int(int64_t i) {
-    ScalarReply r;
-    r.type = Type::kInt;
-    r.integer = i;
-    return r;
-  }
-  static ScalarReply String(std::string s) {
-    ScalarReply r;
-    r.type = Type::kString;
-    r.text = std::move(s);
-    return r;
-  }
+  static ScalarReply Bool(bool b) { return {Type::kBool, b, 0, {}}; }
+  static ScalarReply Int(int64_t i) { return {Type::kInt, false, i, {}}; }
+  static ScalarReply String(std::string s) { return {Type::kString, false, 0, std::move(s)}; }
 };
 
 // How handlers reach a service: ctx.db / ctx.cache / ctx.storage / ctx.email / ctx.ftp.
