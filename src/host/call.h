@@ -13,7 +13,7 @@
 
 namespace edgegate::services {
 class Actor;
-class ServiceManager;
+class ServiceResolver;
 }  // namespace edgegate::services
 
 namespace edgegate::host {
@@ -26,7 +26,7 @@ struct OpenTransaction {
 
 // Per-call state, reused across the requests of a connection. Loop-affine.
 struct CallState {
-  services::ServiceManager* services = nullptr;  // null: no services configured
+  services::ServiceResolver* services = nullptr;  // the loop's; null: no services configured
   const http::Request* request = nullptr;
   http::Response* response = nullptr;
   std::string_view endpoint_id;

@@ -3,12 +3,14 @@
 
 #include <charconv>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "base/log.h"
 #include "base/random.h"
 #include "host/call.h"
 #include "router/pattern.h"
+#include "services/manager.h"
 
 namespace edgegate::host {
 namespace {
@@ -31,7 +33,11 @@ class DataSession : public http::Session {
         id_prefix_(base::RandomHex(6)),
         shard_(base::ShardedCounter::ShardOfThisThread()),
         request_id_(id_prefix_ + "-" + std::string(16, '0')) {
-    call_.services = plane_.services();  // set before serving starts (DataPlane::SetServices)
+    // The plane's services are set before serving starts (DataPlane::SetServices).
+    if (services::ServiceManager* services = plane_.services()) {
+      resolver_.emplace(*services);
+      call_.services = &*resolver_;
+    }
   }
   ~DataSession() override {
     if (snapshot_) {
@@ -198,6 +204,7 @@ class DataSession : public http::Session {
   std::vector<eg_pair> params_;
   const eg_host_api* const host_api_ = &HostApi();
   eg_request abi_request_{};
+  std::optional<services::ServiceResolver> resolver_;  // engaged when the plane has services
   eg_call call_;
 };
 

@@ -251,12 +251,15 @@ base::Result<Reply> Dispatch(CallState& call, int kind, std::string_view name,
   if (kind < EG_SERVICE_DATABASE || kind > EG_SERVICE_FTP) {
     return base::InvalidArgument("unknown service kind " + std::to_string(kind));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<Actor> actor,
+  ASSIGN_OR_RETURN(const std::shared_ptr<Actor>* resolved,
                    call.services->Resolve(call.endpoint_id, static_cast<services::Kind>(kind), name));
-  if (actor->inline_calls()) {
-    ASSIGN_OR_RETURN(services::ScalarReply reply, CallInline(*actor, op, args, arg_count));
+  if ((*resolved)->inline_calls()) {
+    ASSIGN_OR_RETURN(services::ScalarReply reply, CallInline(**resolved, op, args, arg_count));
     return Reply(std::move(reply));
   }
+  // The request yields below, and another request of this loop may resolve meanwhile, which can
+  // free what `resolved` points into: hold the actor itself.
+  std::shared_ptr<Actor> actor = *resolved;
   ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count));
   if (call.request == nullptr || call.request->coroutine == nullptr) {
     return base::Internal("service calls need a request coroutine");

@@ -79,18 +79,31 @@ void ServiceManager::Publish() {
          actor == actors_.end() ? nullptr : actor->second});
   }
   snapshot_ = std::move(next);
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 base::Result<std::shared_ptr<Actor>> ServiceManager::Resolve(std::string_view endpoint_id,
                                                              Kind kind,
                                                              std::string_view name) const {
-  std::shared_ptr<const Snapshot> snap;
-  {
-    std::lock_guard lock(mu_);
-    snap = snapshot_;
-  }
+  uint64_t generation;
+  std::shared_ptr<const Snapshot> snap = Current(&generation);
+  ASSIGN_OR_RETURN(const std::shared_ptr<Actor>* actor, Find(snap.get(), endpoint_id, kind, name));
+  return *actor;
+}
+
+std::shared_ptr<const ServiceManager::Snapshot> ServiceManager::Current(
+    uint64_t* generation) const {
+  std::lock_guard lock(mu_);
+  *generation = generation_.load(std::memory_order_relaxed);  // Publish changes both under mu_
+  return snapshot_;
+}
+
+base::Result<const std::shared_ptr<Actor>*> ServiceManager::Find(const Snapshot* snap,
+                                                                 std::string_view endpoint_id,
+                                                                 Kind kind,
+                                                                 std::string_view name) {
   const Snapshot::Bound* found = nullptr;
-  if (snap) {
+  if (snap != nullptr) {
     auto it = snap->by_endpoint.find(endpoint_id);
     if (it != snap->by_endpoint.end()) {
       for (const auto& b : it->second) {  // the binding's pool_id first, then service names
@@ -119,7 +132,17 @@ base::Result<std::shared_ptr<Actor>> ServiceManager::Resolve(std::string_view en
   if (!found->actor) {
     return base::FailedPrecondition("service " + quoted() + " is not activated");
   }
-  return found->actor;
+  return &found->actor;
+}
+
+base::Result<const std::shared_ptr<Actor>*> ServiceResolver::Resolve(std::string_view endpoint_id,
+                                                                     Kind kind,
+                                                                     std::string_view name) {
+  // Acquire: pairs with Publish's release, so a new generation comes with its snapshot.
+  if (manager_.generation_.load(std::memory_order_acquire) != generation_) {
+    snapshot_ = manager_.Current(&generation_);
+  }
+  return ServiceManager::Find(snapshot_.get(), endpoint_id, kind, name);
 }
 
 std::shared_ptr<Actor> ServiceManager::ActorOf(const std::string& service_id) const {

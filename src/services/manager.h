@@ -35,6 +35,8 @@ struct Binding {
   std::string pool_id;
 };
 
+class ServiceResolver;
+
 // The outcome of a lookup: the actor, or a Status saying why not (NotFound: not bound / unknown
 // / wrong kind; FailedPrecondition: not activated), with a message naming the service.
 class ServiceManager {
@@ -53,7 +55,8 @@ class ServiceManager {
   // Records the names of services (for bindings to inactive services) and replaces all bindings.
   void SetCatalog(std::vector<ServiceSpec> services, std::vector<Binding> bindings);
 
-  // The actor handlers of `endpoint_id` reach as `name` of `kind`.
+  // The actor handlers of `endpoint_id` reach as `name` of `kind`. Takes the manager's lock:
+  // the request path resolves through a ServiceResolver instead.
   base::Result<std::shared_ptr<Actor>> Resolve(std::string_view endpoint_id, Kind kind,
                                                std::string_view name) const;
   // The current actor of a service, or null.
@@ -65,12 +68,20 @@ class ServiceManager {
   void StopAll();
 
  private:
+  friend class ServiceResolver;
   struct Snapshot;
+  // Finds the binding in `snap` (which may be null), or says why there is none.
+  static base::Result<const std::shared_ptr<Actor>*> Find(const Snapshot* snap,
+                                                          std::string_view endpoint_id,
+                                                          Kind kind, std::string_view name);
+  // The current snapshot and the generation it belongs to.
+  std::shared_ptr<const Snapshot> Current(uint64_t* generation) const;
   void Publish();  // rebuilds the snapshot from specs_, actors_ and bindings_
   void Retire(std::shared_ptr<Actor> actor);
 
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;                    // guarded by mu_
+  std::atomic<uint64_t> generation_{1};  // bumped by every Publish, which may read it unlocked
   std::unordered_map<std::string, ServiceSpec> specs_;          // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<Actor>> actors_;  // guarded by mu_
   std::vector<Binding> bindings_;                               // guarded by mu_
@@ -81,6 +92,30 @@ class ServiceManager {
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::vector<Retiring> retiring_;                              // guarded by mu_
+};
+
+// One I/O loop's resolution of service names, for the request path: ServiceManager::Resolve
+// without the manager's lock and without reference counting. The resolver keeps the snapshot it
+// last read and reads a new one only after the manager published a change (one atomic load per
+// call otherwise). Why: every service call resolves its name, and the lock plus two shared_ptr
+// copies were a contended cache line per call once several loops call services.
+//
+// The snapshot it keeps holds its actors: an actor replaced or deactivated meanwhile is stopped
+// (its calls answer "stopping") but freed only when every resolver has moved on, at its next call.
+// Thread-compatible: one per loop. The manager must outlive it.
+class ServiceResolver {
+ public:
+  explicit ServiceResolver(const ServiceManager& manager) : manager_(manager) {}
+
+  // As ServiceManager::Resolve. The pointer is valid until the next Resolve of this resolver:
+  // copy the shared_ptr to keep the actor across anything that may resolve again (a yield).
+  base::Result<const std::shared_ptr<Actor>*> Resolve(std::string_view endpoint_id, Kind kind,
+                                                      std::string_view name);
+
+ private:
+  const ServiceManager& manager_;
+  uint64_t generation_ = 0;  // the manager's generations start at 1
+  std::shared_ptr<const ServiceManager::Snapshot> snapshot_;
 };
 
 }  // namespace edgegate::services
