@@ -5,8 +5,8 @@
 #include <chrono>
 #include <list>
 #include <mutex>
+#include <unordered_map>
 
-#include "base/string_map.h"
 #include "services/backends/backends.h"
 
 namespace edgegate::services::backends {
@@ -39,8 +39,9 @@ class MemoryCache final : public Connection {
   // Every reply is a scalar: handlers' calls take this path (inline, no Boost.JSON).
   base::Result<ScalarReply> CallScalar(std::string_view op,
                                        std::span<const ArgView> args) override {
-    ASSIGN_OR_RETURN(std::string_view key, StringArg(args, 0, op, "key"));
-    Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+    ASSIGN_OR_RETURN(std::string_view raw_key, StringArg(args, 0, op, "key"));
+    const Key key{raw_key, KeyHash{}(raw_key)};  // hashed once: for the shard and for its map
+    Shard& shard = shards_[key.hash % kShards];
     std::lock_guard lock(shard.mu);
     Clock::time_point now = Clock::now();
     Entry* e = Find(shard, key, now);
@@ -71,7 +72,7 @@ class MemoryCache final : public Connection {
       if (e) {
         auto [ptr, ec] = std::from_chars(e->value.data(), e->value.data() + e->value.size(), current);
         if (ec != std::errc() || ptr != e->value.data() + e->value.size()) {
-          return base::BackendError("incr: the value of '" + std::string(key) +
+          return base::BackendError("incr: the value of '" + std::string(key.text) +
                                     "' is not an integer");
         }
       }
@@ -101,6 +102,23 @@ class MemoryCache final : public Connection {
   base::Status Ping() override { return base::OkStatus(); }
 
  private:
+  // A key with its hash, computed once per call: lookups in a shard's map hash nothing.
+  struct Key {
+    std::string_view text;
+    size_t hash;
+  };
+  // Hashes stored keys (on insert) and takes a Key's hash as it is; equal keys hash alike.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(const Key& k) const { return k.hash; }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+    bool operator()(const Key& a, std::string_view b) const { return a.text == b; }
+    bool operator()(std::string_view a, const Key& b) const { return a == b.text; }
+  };
   struct Entry {
     std::string value;
     Clock::time_point expires;
@@ -108,12 +126,12 @@ class MemoryCache final : public Connection {
   };
   struct Shard {
     std::mutex mu;
-    base::StringMap<Entry> map;
+    std::unordered_map<std::string, Entry, KeyHash, KeyEqual> map;
     std::list<std::string> lru;
     size_t bytes = 0;
   };
 
-  Entry* Find(Shard& shard, std::string_view key, Clock::time_point now) {
+  Entry* Find(Shard& shard, const Key& key, Clock::time_point now) {
     auto it = shard.map.find(key);
     if (it == shard.map.end()) {
       return nullptr;
@@ -128,26 +146,27 @@ class MemoryCache final : public Connection {
 
   void Touch(Shard& shard, Entry& e) { shard.lru.splice(shard.lru.begin(), shard.lru, e.lru); }
 
-  void Erase(Shard& shard, std::string_view key) {
+  void Erase(Shard& shard, const Key& key) {
     auto it = shard.map.find(key);
     shard.bytes -= it->first.size() + it->second.value.size();
     shard.lru.erase(it->second.lru);
     shard.map.erase(it);
   }
 
-  void Put(Shard& shard, std::string_view key, std::string value, int64_t ttl,
+  void Put(Shard& shard, const Key& key, std::string value, int64_t ttl,
            Clock::time_point now) {
     if (shard.map.contains(key)) {
       Erase(shard, key);
     }
-    shard.lru.emplace_front(key);
-    shard.bytes += key.size() + value.size();
+    shard.lru.emplace_front(key.text);
+    shard.bytes += key.text.size() + value.size();
     Entry e{std::move(value),
             ttl > 0 ? now + std::chrono::seconds(ttl) : Clock::time_point::max(),
             shard.lru.begin()};
-    shard.map.emplace(std::string(key), std::move(e));
+    shard.map.emplace(std::string(key.text), std::move(e));
     while ((shard.map.size() > max_entries_ || shard.bytes > max_bytes_) && shard.map.size() > 1) {
-      Erase(shard, shard.lru.back());  // least recently used
+      const std::string& oldest = shard.lru.back();  // least recently used
+      Erase(shard, Key{oldest, KeyHash{}(oldest)});
     }
   }
 
