@@ -15,6 +15,7 @@ struct Actor::Worker {
   // transaction's owner, or one idle worker) instead of all of them. Guarded by mu_.
   std::condition_variable cv;
   bool idle = false;
+  bool claimed = false;  // woken for the inbox, counted in waking_, not yet awake
   std::unique_ptr<Connection> connection;
   int64_t tx = 0;  // the transaction this worker's connection is in (guarded by mu_)
   uint64_t checked_epoch = 0;  // broken_epoch_ when this connection was last known good
@@ -74,13 +75,20 @@ Actor::Admission Actor::Submit(Message& message) {
       return Admission::kBusy;
     }
     inbox_.push_back(std::move(message));
-    Worker* target = WorkerFor(inbox_.back());
-    if (target != nullptr) {
-      target->idle = false;  // claimed: the next message goes to another idle worker
-      target->cv.notify_one();
+    if (Worker* target = WorkerFor(inbox_.back())) {
+      Wake(*target, inbox_.back());
     }
   }
   return Admission::kQueued;
+}
+
+void Actor::Wake(Worker& worker, const Message& message) {
+  if (message.tx == 0 && worker.idle) {
+    worker.claimed = true;  // takes a batch when it runs: counted until then
+    ++waking_;
+  }
+  worker.idle = false;  // claimed: the next message goes to another idle worker
+  worker.cv.notify_one();
 }
 
 base::Result<ScalarReply> Actor::CallInline(std::string_view op, std::span<const ArgView> args) {
@@ -126,6 +134,10 @@ Actor::Worker* Actor::WorkerFor(const Message& message) {
       return owner->second;  // busy or not: it takes the message when it looks next
     }
   }
+  if (type_.max_batch > 1 && message.tx == 0 &&
+      inbox_.size() <= static_cast<size_t>(waking_) * static_cast<size_t>(type_.max_batch)) {
+    return nullptr;  // a worker already woken takes this one with its batch
+  }
   for (auto& w : workers_) {
     if (w->idle && w->tx == 0) {
       return w.get();
@@ -136,12 +148,17 @@ Actor::Worker* Actor::WorkerFor(const Message& message) {
 
 void Actor::Run(Worker& worker) {
   std::unique_lock lock(mu_);
+  std::vector<Message> batch;  // max_batch > 1: the messages taken together
   while (true) {
     Message message;
     while (!stopping_ && !TakeRunnable(worker, &message)) {
       worker.idle = true;
       worker.cv.wait(lock);
       worker.idle = false;
+      if (worker.claimed) {
+        worker.claimed = false;
+        --waking_;
+      }
     }
     if (!message.reply) {
       // Stopping with nothing to run. A worker inside a transaction waits for its commit or
@@ -167,17 +184,26 @@ void Actor::Run(Worker& worker) {
     if (message.cancelled && message.cancelled->load(std::memory_order_acquire)) {
       continue;
     }
+    batch.clear();
+    if (type_.max_batch > 1 && worker.tx == 0 && Batchable(message)) {
+      batch.push_back(std::move(message));
+      TakeBatch(batch);
+      // More than one batch waiting: the next idle worker takes the rest.
+      if (!inbox_.empty()) {
+        if (Worker* next = WorkerFor(inbox_.front())) {
+          Wake(*next, inbox_.front());
+        }
+      }
+    }
     if (worker.tx == 0) {
       ++in_use_;
     }
     lock.unlock();
-    base::Result<json::value> result =
-        Clock::now() > message.deadline
-            ? base::Result<json::value>(base::DeadlineExceeded(
-                  "service " + name_ + ": call timed out in the inbox"))
-            : Execute(worker, message);
-    Record(Clock::now() - message.enqueued, !result.ok(), result.status());
-    message.reply(std::move(result));
+    if (batch.empty()) {
+      RunOne(worker, message);
+    } else {
+      RunBatch(worker, batch);
+    }
     lock.lock();
     if (worker.tx == 0) {
       --in_use_;
@@ -188,6 +214,77 @@ void Actor::Run(Worker& worker) {
     worker.connection.reset();
     open_.fetch_sub(1);
   }
+}
+
+void Actor::TakeBatch(std::vector<Message>& batch) {
+  const auto max = static_cast<size_t>(type_.max_batch);
+  for (auto it = inbox_.begin(); it != inbox_.end() && batch.size() < max;) {
+    if (it->tx == 0 && Batchable(*it)) {
+      batch.push_back(std::move(*it));
+      it = inbox_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string Actor::InboxTimeout() const {
+  return "service " + name_ + ": call timed out in the inbox";
+}
+
+void Actor::RunOne(Worker& worker, Message& message) {
+  base::Result<json::value> result = Clock::now() > message.deadline
+                                         ? base::Result<json::value>(
+                                               base::DeadlineExceeded(InboxTimeout()))
+                                         : Execute(worker, message);
+  Record(Clock::now() - message.enqueued, !result.ok(), result.status());
+  message.reply(std::move(result));
+}
+
+void Actor::RunBatch(Worker& worker, std::vector<Message>& batch) {
+  // What is still wanted: a call whose caller gave up is dropped, one past its deadline answered.
+  std::vector<Message*> live;
+  const Clock::time_point now = Clock::now();
+  for (Message& m : batch) {
+    if (m.cancelled && m.cancelled->load(std::memory_order_acquire)) {
+      continue;
+    }
+    if (now > m.deadline) {
+      Record(now - m.enqueued, true, base::DeadlineExceeded(InboxTimeout()));
+      m.reply(base::DeadlineExceeded(InboxTimeout()));
+      continue;
+    }
+    live.push_back(&m);
+  }
+  if (live.empty()) {
+    return;
+  }
+  std::vector<base::Result<json::value>> results(live.size());
+  if (base::Status connected = EnsureConnected(worker); !connected.ok()) {
+    std::fill(results.begin(), results.end(), base::Result<json::value>(connected));
+  } else {
+    std::vector<Connection::BatchCall> calls;
+    calls.reserve(live.size());
+    for (Message* m : live) {
+      calls.push_back({m->op, &m->args});
+    }
+    worker.connection->CallBatch(calls, results);
+    if (std::any_of(results.begin(), results.end(), [](const auto& r) {
+          return !r.ok() && r.status().code() == base::Code::kUnavailable;
+        })) {
+      DropConnection(worker);
+    }
+  }
+  for (size_t i = 0; i < live.size(); ++i) {
+    Record(Clock::now() - live[i]->enqueued, !results[i].ok(), results[i].status());
+    live[i]->reply(std::move(results[i]));
+  }
+}
+
+void Actor::DropConnection(Worker& worker) {
+  worker.connection.reset();  // reconnect on the next call (immediately, then with backoff)
+  open_.fetch_sub(1);
+  broken_epoch_.fetch_add(1, std::memory_order_acq_rel);  // the others check theirs first
 }
 
 base::Status Actor::EnsureConnected(Worker& worker) {
@@ -246,9 +343,7 @@ base::Result<json::value> Actor::Execute(Worker& worker, Message& message) {
                 : worker.connection->Call(message.op, message.args);
   bool broken = !result.ok() && result.status().code() == base::Code::kUnavailable;
   if (broken) {
-    worker.connection.reset();  // reconnect on the next call (immediately, then with backoff)
-    open_.fetch_sub(1);
-    broken_epoch_.fetch_add(1, std::memory_order_acq_rel);  // the others check theirs first
+    DropConnection(worker);
   }
   if (is_begin && result.ok()) {
     std::lock_guard lock(mu_);

@@ -21,6 +21,7 @@ struct Script {
   int connects = 0;
   bool refuse_connect = false;
   std::vector<std::string> executed;  // SQL given to "execute", per call
+  std::vector<size_t> batches;         // the size of each CallBatch (batching type only)
 
   void Release() {
     std::lock_guard lock(mu);
@@ -67,6 +68,39 @@ const ServiceType kScripted{
       return std::unique_ptr<Connection>(std::make_unique<ScriptedConnection>(++g_script->connects));
     }};
 
+// The scripted backend as a pipelining one (max_batch 4): its connections record the size of
+// every batch and run it with the default CallBatch.
+class BatchingConnection final : public Connection {
+ public:
+  explicit BatchingConnection(int id) : inner_(id) {}
+  base::Result<json::value> Call(std::string_view op, const json::array& args) override {
+    return inner_.Call(op, args);
+  }
+  void CallBatch(std::span<const BatchCall> calls,
+                 std::span<base::Result<json::value>> results) override {
+    {
+      std::lock_guard lock(g_script->mu);
+      g_script->batches.push_back(calls.size());
+    }
+    Connection::CallBatch(calls, results);
+  }
+  base::Status Ping() override { return base::OkStatus(); }
+
+ private:
+  ScriptedConnection inner_;
+};
+
+const ServiceType kBatching{
+    .name = "batching",
+    .kind = Kind::kCache,
+    .keys = {},
+    .connect = [](const json::object&) -> base::Result<std::unique_ptr<Connection>> {
+      std::lock_guard lock(g_script->mu);
+      return std::unique_ptr<Connection>(
+          std::make_unique<BatchingConnection>(++g_script->connects));
+    },
+    .max_batch = 4};
+
 // Submits and waits for the reply on this thread.
 class Caller {
  public:
@@ -100,13 +134,13 @@ class ActorTest : public ::testing::Test {
   void SetUp() override { g_script = &script_; }
   void TearDown() override { g_script = nullptr; }
 
-  std::unique_ptr<Actor> Make(int pool, size_t inbox = 16) {
+  std::unique_ptr<Actor> Make(int pool, size_t inbox = 16, const ServiceType& type = kScripted) {
     ActorOptions o;
     o.pool_size = pool;
     o.inbox_capacity = inbox;
     o.reconnect_min = 50ms;
     o.reconnect_max = 200ms;
-    auto actor = std::make_unique<Actor>(kScripted, "db1", json::object{}, o);
+    auto actor = std::make_unique<Actor>(type, "db1", json::object{}, o);
     actor->Start();
     return actor;
   }
@@ -198,6 +232,89 @@ TEST_F(ActorTest, EveryMessageIsAnsweredWhenWorkersAreWokenOneAtATime) {
   for (auto& t : senders) t.join();
   EXPECT_EQ(answered.load(), 400);
   EXPECT_EQ(actor->Stats().open_transactions, 0);
+}
+
+// Waits until `actor` has a call running (the worker took it), so later ones queue behind it.
+void WaitUntilRunning(Actor& actor) {
+  for (int i = 0; i < 500 && actor.Stats().connections_in_use == 0; ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(actor.Stats().connections_in_use, 1);
+}
+
+TEST_F(ActorTest, QueuedCallsOfAPipeliningBackendRunInBatches) {
+  auto actor = Make(1, /*inbox=*/64, kBatching);
+  auto running = caller_.Send(*actor, "block");
+  WaitUntilRunning(*actor);
+  std::vector<std::future<base::Result<json::value>>> queued;
+  for (int i = 1; i <= 10; ++i) {
+    queued.push_back(caller_.Send(*actor, "echo", {i}));
+  }
+  script_.Release();
+  EXPECT_TRUE(running.get().ok());
+  for (int i = 1; i <= 10; ++i) {
+    auto r = queued[i - 1].get();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->as_int64(), i);
+  }
+  // The blocking call alone, then the ten queued ones four at a time, in order.
+  std::vector<size_t> want = {1, 4, 4, 2};
+  EXPECT_EQ(script_.batches, want);
+  EXPECT_EQ(actor->Stats().calls, 11u);
+}
+
+TEST_F(ActorTest, ABatchAnswersEachCallAndABreakFailsTheRestOfIt) {
+  auto actor = Make(1, /*inbox=*/64, kBatching);
+  auto running = caller_.Send(*actor, "block");
+  WaitUntilRunning(*actor);
+  auto ok = caller_.Send(*actor, "echo", {"a"});
+  auto failed = caller_.Send(*actor, "fail");
+  auto broken = caller_.Send(*actor, "break");
+  auto after_break = caller_.Send(*actor, "echo", {"b"});
+  auto late = caller_.Send(*actor, "echo", {"late"}, 0, /*timeout=*/1ms);  // the next batch
+  std::this_thread::sleep_for(20ms);  // `late` is past its deadline when it is taken
+  script_.Release();
+  EXPECT_EQ(running.get()->as_int64(), 1);
+  EXPECT_EQ(ok.get()->as_string(), "a");
+  EXPECT_EQ(failed.get().status().code(), base::Code::kBackendError);
+  EXPECT_EQ(late.get().status().code(), base::Code::kDeadlineExceeded);
+  EXPECT_EQ(broken.get().status().code(), base::Code::kUnavailable);
+  auto r = after_break.get();
+  EXPECT_EQ(r.status().code(), base::Code::kUnavailable) << "sent after the break: not run";
+  std::vector<size_t> want = {1, 4};  // `late` never reached the connection
+  EXPECT_EQ(script_.batches, want);
+  EXPECT_EQ(caller_.Call(*actor, "id")->as_int64(), 2);  // the broken connection was replaced
+}
+
+TEST_F(ActorTest, EveryMessageIsAnsweredWhenWokenWorkersTakeBatches) {
+  // A message queued while a woken worker has yet to take its batch wakes no other worker: no
+  // message may be left waiting while workers sleep.
+  auto actor = Make(4, /*inbox=*/10'000, kBatching);
+  std::vector<std::thread> senders;
+  std::atomic<int> answered{0};
+  for (int t = 0; t < 6; ++t) {
+    senders.emplace_back([&, t] {
+      Caller caller;
+      for (int i = 0; i < 200; ++i) {
+        std::vector<std::future<base::Result<json::value>>> burst;
+        for (int k = 0; k < 1 + (i + t) % 5; ++k) {
+          burst.push_back(caller.Send(*actor, "echo", {i * 10 + k}));
+        }
+        for (int k = 0; k < static_cast<int>(burst.size()); ++k) {
+          ASSERT_EQ(burst[k].wait_for(10s), std::future_status::ready) << "left waiting";
+          EXPECT_EQ(burst[k].get()->as_int64(), i * 10 + k);
+          answered.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  int sent = 0;
+  for (int t = 0; t < 6; ++t) {
+    for (int i = 0; i < 200; ++i) sent += 1 + (i + t) % 5;
+  }
+  EXPECT_EQ(answered.load(), sent);
+  EXPECT_EQ(actor->Stats().calls, static_cast<uint64_t>(sent));
 }
 
 TEST_F(ActorTest, CommitWithoutATransactionIsRefused) {

@@ -229,6 +229,19 @@ base::Status ArgError(std::string_view op, size_t i, std::string_view what,
 
 }  // namespace
 
+void Connection::CallBatch(std::span<const BatchCall> calls,
+                           std::span<base::Result<json::value>> results) {
+  for (size_t i = 0; i < calls.size(); ++i) {
+    results[i] = Call(calls[i].op, *calls[i].args);
+    if (!results[i].ok() && results[i].status().code() == base::Code::kUnavailable) {
+      for (size_t j = i + 1; j < calls.size(); ++j) {
+        results[j] = results[i].status();  // the connection is broken: nothing else was sent
+      }
+      return;
+    }
+  }
+}
+
 base::Result<ScalarReply> Connection::CallScalar(std::string_view op,
                                                  std::span<const ArgView> args) {
   json::array array;

@@ -84,6 +84,18 @@ class Connection {
   // a string); a backend with such replies overrides it and runs Call through it instead.
   virtual base::Result<ScalarReply> CallScalar(std::string_view op, std::span<const ArgView> args);
 
+  // Runs several calls in order, as Call would one after the other, and puts their results in
+  // `results` (one per call). Backends that can pipeline (ServiceType::max_batch > 1) send them
+  // together and read the replies together: one round trip and one wake-up of the actor's thread
+  // for several requests. Calls after one that found the connection broken (Unavailable) fail
+  // Unavailable too. This default runs Call for each. REQUIRES: results.size() == calls.size().
+  struct BatchCall {
+    std::string_view op;
+    const boost::json::array* args;
+  };
+  virtual void CallBatch(std::span<const BatchCall> calls,
+                         std::span<base::Result<boost::json::value>> results);
+
   // A real round trip (SELECT 1, PING, NOOP...) for health checks and POST /api/services/{id}/test.
   virtual base::Status Ping() = 0;
 };
@@ -119,6 +131,10 @@ struct ServiceType {
   // Connection::CallScalar (views of the handler's arguments, a scalar reply).
   bool inline_calls = false;
   int64_t default_pool_size = 4;
+  // How many queued calls one actor worker may take at once and hand to Connection::CallBatch.
+  // Above 1 only for backends that pipeline (Redis): for the others a batch would run calls one
+  // after another on one connection that the pool could have run side by side.
+  int max_batch = 1;
 };
 
 // A real round trip on a fresh connection (not a pool's): connect, then Ping. Blocking.

@@ -8,7 +8,9 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <array>
 #include <initializer_list>
+#include <span>
 #include <vector>
 
 #include "services/backends/backends.h"
@@ -79,35 +81,172 @@ base::Result<int64_t> Integer(const redisReply& r, std::string_view op) {
   return static_cast<int64_t>(r.integer);
 }
 
+// One call as a single Redis command, and how its reply reads: what a batch pipelines.
+struct Planned {
+  enum class Reads { kValue, kNothing, kExisted, kCount, kSetTtl };
+  Reads reads = Reads::kNothing;
+  std::string_view op;
+  std::array<std::string_view, 5> argv{};
+  size_t argc = 0;
+  std::string number;  // INCRBY's or EXPIRE's number, which argv points into
+};
+
+// The Planned command of `op`, in `out` (which must not move afterwards: argv may point into
+// it). False if `op` is not a single command (expire with ttl 0, see Persist); InvalidArgument
+// for a call that is wrong.
+base::Result<bool> Plan(std::string_view op, const json::array& args, Planned& out) {
+  using Reads = Planned::Reads;
+  ASSIGN_OR_RETURN(std::string_view key, StringArg(args, 0, op, "key"));
+  out.op = op;
+  auto command = [&out](Reads reads, std::initializer_list<std::string_view> argv) {
+    out.reads = reads;
+    out.argc = 0;
+    for (std::string_view a : argv) {
+      out.argv[out.argc++] = a;
+    }
+    return true;
+  };
+  if (op == "get") {
+    return command(Reads::kValue, {"GET", key});
+  }
+  if (op == "set") {  // SET key value [EX ttl]: a ttl of 0 stores without expiry
+    ASSIGN_OR_RETURN(std::string_view value, StringArg(args, 1, "set", "value"));
+    ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 2, "set", "ttl_seconds", 0));
+    if (ttl < 0) {
+      return base::InvalidArgument("set: ttl_seconds must not be negative");
+    }
+    out.number = std::to_string(ttl);
+    return ttl > 0 ? command(Reads::kNothing, {"SET", key, value, "EX", out.number})
+                   : command(Reads::kNothing, {"SET", key, value});
+  }
+  if (op == "del" || op == "exists") {
+    return command(Reads::kExisted, {op == "del" ? "DEL" : "EXISTS", key});
+  }
+  if (op == "incr") {
+    ASSIGN_OR_RETURN(int64_t by, IntArg(args, 1, op, "by", 1));
+    out.number = std::to_string(by);
+    return command(Reads::kCount, {"INCRBY", key, out.number});
+  }
+  if (op == "expire") {
+    ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 1, "expire", "ttl_seconds"));
+    if (ttl < 0) {
+      return base::InvalidArgument("expire: ttl_seconds must not be negative");
+    }
+    if (ttl == 0) {
+      return false;  // Persist: four commands in MULTI
+    }
+    out.number = std::to_string(ttl);
+    return command(Reads::kSetTtl, {"EXPIRE", key, out.number});
+  }
+  return base::InvalidArgument("unknown cache operation '" + std::string(op) + "'");
+}
+
+// The result of a Planned command from its reply (an error reply is BackendError).
+base::Result<json::value> Interpret(const Planned& p, const redisReply& r) {
+  using Reads = Planned::Reads;
+  if (r.type == REDIS_REPLY_ERROR) {
+    return base::BackendError("redis: " + std::string(ReplyText(r)));
+  }
+  switch (p.reads) {
+    case Reads::kValue:
+      if (r.type == REDIS_REPLY_NIL) {
+        return json::value(nullptr);
+      }
+      if (r.type != REDIS_REPLY_STRING) {
+        return base::BackendError("redis: get: unexpected reply type " + std::to_string(r.type));
+      }
+      return json::value(json::string(ReplyText(r)));
+    case Reads::kNothing:
+      return json::value(nullptr);
+    case Reads::kExisted: {
+      ASSIGN_OR_RETURN(int64_t n, Integer(r, p.op));
+      return json::value(n > 0);
+    }
+    case Reads::kCount: {
+      ASSIGN_OR_RETURN(int64_t n, Integer(r, p.op));
+      return json::value(n);
+    }
+    case Reads::kSetTtl: {
+      ASSIGN_OR_RETURN(int64_t n, Integer(r, p.op));
+      return json::value(n == 1);  // true if the key existed
+    }
+  }
+  return base::Internal("redis: unreachable");
+}
+
 // Thread-compatible: the actor hands it to one worker thread at a time.
 class RedisConnection final : public Connection {
  public:
   explicit RedisConnection(ContextPtr c) : c_(std::move(c)) {}
 
   base::Result<json::value> Call(std::string_view op, const json::array& args) override {
-    ASSIGN_OR_RETURN(std::string_view key, StringArg(args, 0, op, "key"));
-    if (op == "get") {
-      return Get(key);
+    Planned p;
+    ASSIGN_OR_RETURN(bool single, Plan(op, args, p));
+    if (!single) {
+      return Persist(args.at(0).as_string());  // Plan checked that the key is a string
     }
-    if (op == "set") {
-      return Set(key, args);
+    ReplyPtr r(static_cast<redisReply*>(
+        redisCommandArgv(c_.get(), static_cast<int>(p.argc), Argv(p).data(), Lengths(p).data())));
+    if (r == nullptr) {
+      return ContextError(*c_, std::string(p.argv[0]) + " failed");
     }
-    if (op == "del" || op == "exists") {
-      ASSIGN_OR_RETURN(ReplyPtr r, Command(*c_, {op == "del" ? "DEL" : "EXISTS", key}));
-      ASSIGN_OR_RETURN(int64_t n, Integer(*r, op));
-      return json::value(n > 0);
+    return Interpret(p, *r);
+  }
+
+  // Pipelined: the commands of a run of single-command calls are written together and their
+  // replies read together. A call that is wrong answers its error and sends nothing; expire with
+  // ttl 0 (MULTI...EXEC) runs on its own after the replies before it are read.
+  void CallBatch(std::span<const BatchCall> calls,
+                 std::span<base::Result<json::value>> results) override {
+    std::vector<Planned> plans(calls.size());  // never resized: argv points into its elements
+    std::vector<size_t> pending;               // indexes whose commands are written, unread
+    auto read_pending = [&]() -> bool {
+      for (size_t k = 0; k < pending.size(); ++k) {
+        void* raw = nullptr;
+        if (redisGetReply(c_.get(), &raw) != REDIS_OK) {
+          base::Status broken = ContextError(*c_, "pipelined " + std::string(plans[pending[k]].argv[0]) + " failed");
+          for (size_t j = k; j < pending.size(); ++j) {
+            results[pending[j]] = broken;
+          }
+          pending.clear();
+          return false;
+        }
+        ReplyPtr r(static_cast<redisReply*>(raw));
+        results[pending[k]] = Interpret(plans[pending[k]], *r);
+      }
+      pending.clear();
+      return true;
+    };
+    auto fail_from = [&](size_t i) {  // the context is broken: nothing from `i` on is sent
+      for (size_t j = i; j < calls.size(); ++j) {
+        results[j] = ContextError(*c_, "not sent");
+      }
+    };
+    for (size_t i = 0; i < calls.size(); ++i) {
+      base::Result<bool> single = Plan(calls[i].op, *calls[i].args, plans[i]);
+      if (!single.ok()) {
+        results[i] = single.status();
+        continue;
+      }
+      if (!*single) {
+        if (!read_pending()) {
+          return fail_from(i);
+        }
+        results[i] = Call(calls[i].op, *calls[i].args);
+        if (!results[i].ok() && results[i].status().code() == base::Code::kUnavailable) {
+          return fail_from(i + 1);
+        }
+        continue;
+      }
+      if (redisAppendCommandArgv(c_.get(), static_cast<int>(plans[i].argc),
+                                 Argv(plans[i]).data(), Lengths(plans[i]).data()) != REDIS_OK) {
+        results[i] = ContextError(*c_, std::string(plans[i].argv[0]) + " failed");
+        read_pending();
+        return fail_from(i + 1);
+      }
+      pending.push_back(i);
     }
-    if (op == "incr") {
-      ASSIGN_OR_RETURN(int64_t by, IntArg(args, 1, op, "by", 1));
-      std::string by_text = std::to_string(by);
-      ASSIGN_OR_RETURN(ReplyPtr r, Command(*c_, {"INCRBY", key, by_text}));
-      ASSIGN_OR_RETURN(int64_t n, Integer(*r, op));
-      return json::value(n);
-    }
-    if (op == "expire") {
-      return Expire(key, args);
-    }
-    return base::InvalidArgument("unknown cache operation '" + std::string(op) + "'");
+    read_pending();
   }
 
   base::Status Ping() override {
@@ -119,48 +258,24 @@ class RedisConnection final : public Connection {
   }
 
  private:
-  base::Result<json::value> Get(std::string_view key) {
-    ASSIGN_OR_RETURN(ReplyPtr r, Command(*c_, {"GET", key}));
-    if (r->type == REDIS_REPLY_NIL) {
-      return json::value(nullptr);
+  static std::array<const char*, 5> Argv(const Planned& p) {
+    std::array<const char*, 5> out{};
+    for (size_t i = 0; i < p.argc; ++i) {
+      out[i] = p.argv[i].data();
     }
-    if (r->type != REDIS_REPLY_STRING) {
-      return base::BackendError("redis: get: unexpected reply type " + std::to_string(r->type));
+    return out;
+  }
+  static std::array<size_t, 5> Lengths(const Planned& p) {
+    std::array<size_t, 5> out{};
+    for (size_t i = 0; i < p.argc; ++i) {
+      out[i] = p.argv[i].size();
     }
-    return json::value(json::string(ReplyText(*r)));
+    return out;
   }
 
-  // SET key value [EX ttl]: a ttl of 0 stores without expiry (and clears an earlier one).
-  base::Result<json::value> Set(std::string_view key, const json::array& args) {
-    ASSIGN_OR_RETURN(std::string_view value, StringArg(args, 1, "set", "value"));
-    ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 2, "set", "ttl_seconds", 0));
-    if (ttl < 0) {
-      return base::InvalidArgument("set: ttl_seconds must not be negative");
-    }
-    std::string ttl_text = std::to_string(ttl);
-    base::Result<ReplyPtr> r = ttl > 0 ? Command(*c_, {"SET", key, value, "EX", ttl_text})
-                                       : Command(*c_, {"SET", key, value});
-    RETURN_IF_ERROR(r.status());
-    return json::value(nullptr);
-  }
-
-  // EXPIRE key ttl; a ttl of 0 removes the expiry (as `set` with ttl 0 and the memory cache do,
-  // where Redis's own EXPIRE 0 would delete the key). True if the key existed.
-  base::Result<json::value> Expire(std::string_view key, const json::array& args) {
-    ASSIGN_OR_RETURN(int64_t ttl, IntArg(args, 1, "expire", "ttl_seconds"));
-    if (ttl < 0) {
-      return base::InvalidArgument("expire: ttl_seconds must not be negative");
-    }
-    if (ttl > 0) {
-      std::string ttl_text = std::to_string(ttl);
-      ASSIGN_OR_RETURN(ReplyPtr r, Command(*c_, {"EXPIRE", key, ttl_text}));
-      ASSIGN_OR_RETURN(int64_t n, Integer(*r, "expire"));
-      return json::value(n == 1);
-    }
-    return Persist(key);
-  }
-
-  // MULTI / EXISTS / PERSIST / EXEC: atomically "did it exist" and "drop its expiry".
+  // MULTI / EXISTS / PERSIST / EXEC: atomically "did it exist" and "drop its expiry". This is
+  // expire with ttl 0, as `set` with ttl 0 and the memory cache do, where Redis's own EXPIRE 0
+  // would delete the key. True if the key existed.
   base::Result<json::value> Persist(std::string_view key) {
     RETURN_IF_ERROR(Command(*c_, {"MULTI"}).status());
     RETURN_IF_ERROR(Command(*c_, {"EXISTS", key}).status());
@@ -221,7 +336,9 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
 }  // namespace
 
 const ServiceType& RedisType() {
-  static const ServiceType type{"redis", Kind::kCache, kKeys, Connect};
+  // max_batch: a worker pipelines up to 16 queued calls on its connection.
+  static const ServiceType type{.name = "redis", .kind = Kind::kCache, .keys = kKeys,
+                                .connect = Connect, .max_batch = 16};
   return type;
 }
 

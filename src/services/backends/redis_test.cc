@@ -144,6 +144,69 @@ TEST(RedisTest, ExpireSetsAndZeroClearsTheTtl) {
   MustCall(*c, "del", {key});
 }
 
+// Runs `calls` (op, args) through CallBatch and returns the results.
+std::vector<base::Result<json::value>> Batch(
+    Connection& c, const std::vector<std::pair<std::string, json::array>>& calls) {
+  std::vector<Connection::BatchCall> batch;
+  for (const auto& [op, args] : calls) {
+    batch.push_back({op, &args});
+  }
+  std::vector<base::Result<json::value>> results(calls.size());
+  c.CallBatch(batch, results);
+  return results;
+}
+
+TEST(RedisTest, ABatchPipelinesEveryOperationAndAnswersEachInOrder) {
+  auto env = REQUIRE_BACKEND("redis");
+  auto c = MustConnect(ConfigOf(env));
+  ASSERT_NE(c, nullptr);
+  Admin admin(env);
+  const std::string key = TestKey("b");
+  const std::string counter = TestKey("bn");
+  const std::string list = TestKey("bl");
+  admin.Run("RPUSH", list, "x");
+  auto results = Batch(*c, {
+      {"set", {key, "v"}},              // 0
+      {"get", {key}},                   // 1
+      {"incr", {counter}},              // 2
+      {"incr", {counter, 5}},           // 3
+      {"get", {TestKey("absent")}},     // 4
+      {"incr", {list}},                 // 5: WRONGTYPE from Redis, the rest goes on
+      {"get", {}},                      // 6: no key: refused, nothing sent
+      {"expire", {key, 100}},           // 7
+      {"expire", {key, 0}},             // 8: MULTI...EXEC, run between the pipelined ones
+      {"get", {key}},                   // 9
+      {"exists", {key}},                // 10
+      {"del", {key}},                   // 11
+      {"exists", {key}},                // 12
+      {"fly", {key}},                   // 13: unknown operation
+  });
+  ASSERT_EQ(results.size(), 14u);
+  for (size_t i : {0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 12}) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status().message();
+  }
+  EXPECT_EQ(*results[0], json::value(nullptr));
+  EXPECT_EQ(*results[1], json::value("v"));
+  EXPECT_EQ(*results[2], json::value(1));
+  EXPECT_EQ(*results[3], json::value(6));
+  EXPECT_EQ(*results[4], json::value(nullptr));
+  EXPECT_EQ(results[5].status().code(), base::Code::kBackendError);
+  EXPECT_NE(results[5].status().message().find("WRONGTYPE"), std::string::npos);
+  EXPECT_EQ(results[6].status().code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(*results[7], json::value(true));
+  EXPECT_EQ(*results[8], json::value(true));
+  EXPECT_EQ(*results[9], json::value("v"));
+  EXPECT_EQ(*results[10], json::value(true));
+  EXPECT_EQ(*results[11], json::value(true));
+  EXPECT_EQ(*results[12], json::value(false));
+  EXPECT_EQ(results[13].status().code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(admin.Run("GET", counter), "6");
+  // The connection is in step after the batch: its next call reads its own reply.
+  EXPECT_EQ(MustCall(*c, "incr", {counter}), json::value(7));
+  admin.Run("DEL", counter);
+  admin.Run("DEL", list);
+}
+
 TEST(RedisTest, WrongPasswordFailsWithRedisReason) {
   auto env = REQUIRE_BACKEND("redis");
   auto wrong = RedisType().connect(ConfigOf(env, {{"password", "not-the-password"}}));
@@ -204,11 +267,13 @@ TEST(RedisTest, ServerThatNeverAnswersTimesOut) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
 }
 
-TEST(RedisTest, KilledConnectionIsUnavailable) {
-  auto env = REQUIRE_BACKEND("redis");
+// A connection to database 9 that the server has killed (CLIENT KILL); null on failure.
+std::unique_ptr<Connection> KilledConnection(const json::object& env) {
   // Database 9 marks our connection in CLIENT LIST; the newest such client is ours.
   auto c = MustConnect(ConfigOf(env, {{"database", 9}}));
-  ASSERT_NE(c, nullptr);
+  if (c == nullptr) {
+    return nullptr;
+  }
   Admin admin(env);
   std::string list = admin.Run("CLIENT", "LIST");
   std::string id;
@@ -219,12 +284,37 @@ TEST(RedisTest, KilledConnectionIsUnavailable) {
       id = line.substr(3, line.find(' ') - 3);
     }
   }
-  ASSERT_FALSE(id.empty()) << list;
+  EXPECT_FALSE(id.empty()) << list;
+  if (id.empty()) {
+    return nullptr;
+  }
   EXPECT_EQ(admin.Run("CLIENT", "KILL", "ID", id), "1");
+  return c;
+}
+
+TEST(RedisTest, KilledConnectionIsUnavailable) {
+  auto env = REQUIRE_BACKEND("redis");
+  auto c = KilledConnection(env);
+  ASSERT_NE(c, nullptr);
   auto r = c->Call("get", {TestKey("k")});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), base::Code::kUnavailable) << r.status().message();
   EXPECT_EQ(c->Ping().code(), base::Code::kUnavailable);
+}
+
+TEST(RedisTest, KilledConnectionFailsEveryCallOfABatch) {
+  auto env = REQUIRE_BACKEND("redis");
+  auto c = KilledConnection(env);
+  ASSERT_NE(c, nullptr);
+  auto results = Batch(*c, {{"get", {TestKey("k")}},
+                            {"set", {TestKey("k"), "v"}},
+                            {"expire", {TestKey("k"), 0}},
+                            {"get", {TestKey("k")}}});
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_FALSE(results[i].ok()) << i;
+    EXPECT_EQ(results[i].status().code(), base::Code::kUnavailable)
+        << i << ": " << results[i].status().message();
+  }
 }
 
 }  // namespace
