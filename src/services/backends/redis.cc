@@ -86,9 +86,13 @@ struct Planned {
   enum class Reads { kValue, kNothing, kExisted, kCount, kSetTtl };
   Reads reads = Reads::kNothing;
   std::string_view op;
-  std::array<std::string_view, 5> argv{};
-  size_t argc = 0;
-  std::string number;  // INCRBY's or EXPIRE's number, which argv points into
+  // The command as hiredis takes it (redisCommandArgv, redisAppendCommandArgv).
+  std::array<const char*, 5> argv{};
+  std::array<size_t, 5> lengths{};
+  int argc = 0;
+  std::string number;  // SET's, INCRBY's or EXPIRE's number, which argv points into
+
+  std::string Name() const { return std::string(argv[0], lengths[0]); }  // "GET", for errors
 };
 
 // The Planned command of `op`, in `out` (which must not move afterwards: argv may point into
@@ -102,7 +106,8 @@ base::Result<bool> Plan(std::string_view op, const json::array& args, Planned& o
     out.reads = reads;
     out.argc = 0;
     for (std::string_view a : argv) {
-      out.argv[out.argc++] = a;
+      out.argv[out.argc] = a.data();
+      out.lengths[out.argc++] = a.size();
     }
     return true;
   };
@@ -186,9 +191,9 @@ class RedisConnection final : public Connection {
       return Persist(args.at(0).as_string());  // Plan checked that the key is a string
     }
     ReplyPtr r(static_cast<redisReply*>(
-        redisCommandArgv(c_.get(), static_cast<int>(p.argc), Argv(p).data(), Lengths(p).data())));
+        redisCommandArgv(c_.get(), p.argc, p.argv.data(), p.lengths.data())));
     if (r == nullptr) {
-      return ContextError(*c_, std::string(p.argv[0]) + " failed");
+      return ContextError(*c_, p.Name() + " failed");
     }
     return Interpret(p, *r);
   }
@@ -204,7 +209,8 @@ class RedisConnection final : public Connection {
       for (size_t k = 0; k < pending.size(); ++k) {
         void* raw = nullptr;
         if (redisGetReply(c_.get(), &raw) != REDIS_OK) {
-          base::Status broken = ContextError(*c_, "pipelined " + std::string(plans[pending[k]].argv[0]) + " failed");
+          base::Status broken =
+              ContextError(*c_, "pipelined " + plans[pending[k]].Name() + " failed");
           for (size_t j = k; j < pending.size(); ++j) {
             results[pending[j]] = broken;
           }
@@ -238,9 +244,9 @@ class RedisConnection final : public Connection {
         }
         continue;
       }
-      if (redisAppendCommandArgv(c_.get(), static_cast<int>(plans[i].argc),
-                                 Argv(plans[i]).data(), Lengths(plans[i]).data()) != REDIS_OK) {
-        results[i] = ContextError(*c_, std::string(plans[i].argv[0]) + " failed");
+      if (redisAppendCommandArgv(c_.get(), plans[i].argc, plans[i].argv.data(),
+                                 plans[i].lengths.data()) != REDIS_OK) {
+        results[i] = ContextError(*c_, plans[i].Name() + " failed");
         read_pending();
         return fail_from(i + 1);
       }
@@ -258,21 +264,6 @@ class RedisConnection final : public Connection {
   }
 
  private:
-  static std::array<const char*, 5> Argv(const Planned& p) {
-    std::array<const char*, 5> out{};
-    for (size_t i = 0; i < p.argc; ++i) {
-      out[i] = p.argv[i].data();
-    }
-    return out;
-  }
-  static std::array<size_t, 5> Lengths(const Planned& p) {
-    std::array<size_t, 5> out{};
-    for (size_t i = 0; i < p.argc; ++i) {
-      out[i] = p.argv[i].size();
-    }
-    return out;
-  }
-
   // MULTI / EXISTS / PERSIST / EXEC: atomically "did it exist" and "drop its expiry". This is
   // expire with ttl 0, as `set` with ttl 0 and the memory cache do, where Redis's own EXPIRE 0
   // would delete the key. True if the key existed.
