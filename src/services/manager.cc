@@ -82,15 +82,6 @@ void ServiceManager::Publish() {
   generation_.fetch_add(1, std::memory_order_release);
 }
 
-base::Result<std::shared_ptr<Actor>> ServiceManager::Resolve(std::string_view endpoint_id,
-                                                             Kind kind,
-                                                             std::string_view name) const {
-  uint64_t generation;
-  std::shared_ptr<const Snapshot> snap = Current(&generation);
-  ASSIGN_OR_RETURN(const std::shared_ptr<Actor>* actor, Find(snap.get(), endpoint_id, kind, name));
-  return *actor;
-}
-
 std::shared_ptr<const ServiceManager::Snapshot> ServiceManager::Current(
     uint64_t* generation) const {
   std::lock_guard lock(mu_);

@@ -37,8 +37,8 @@ struct Binding {
 
 class ServiceResolver;
 
-// The outcome of a lookup: the actor, or a Status saying why not (NotFound: not bound / unknown
-// / wrong kind; FailedPrecondition: not activated), with a message naming the service.
+// Handlers find a service's actor through a ServiceResolver (below), which reads the manager's
+// snapshots.
 class ServiceManager {
  public:
   ServiceManager() = default;
@@ -55,10 +55,6 @@ class ServiceManager {
   // Records the names of services (for bindings to inactive services) and replaces all bindings.
   void SetCatalog(std::vector<ServiceSpec> services, std::vector<Binding> bindings);
 
-  // The actor handlers of `endpoint_id` reach as `name` of `kind`. Takes the manager's lock:
-  // the request path resolves through a ServiceResolver instead.
-  base::Result<std::shared_ptr<Actor>> Resolve(std::string_view endpoint_id, Kind kind,
-                                               std::string_view name) const;
   // The current actor of a service, or null.
   std::shared_ptr<Actor> ActorOf(const std::string& service_id) const;
   // The running actors, by service id (a copy: for metrics).
@@ -81,7 +77,7 @@ class ServiceManager {
 
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;                    // guarded by mu_
-  std::atomic<uint64_t> generation_{1};  // bumped by every Publish, which may read it unlocked
+  std::atomic<uint64_t> generation_{1};  // bumped by Publish under mu_; read by resolvers
   std::unordered_map<std::string, ServiceSpec> specs_;          // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<Actor>> actors_;  // guarded by mu_
   std::vector<Binding> bindings_;                               // guarded by mu_
@@ -94,11 +90,11 @@ class ServiceManager {
   std::vector<Retiring> retiring_;                              // guarded by mu_
 };
 
-// One I/O loop's resolution of service names, for the request path: ServiceManager::Resolve
-// without the manager's lock and without reference counting. The resolver keeps the snapshot it
-// last read and reads a new one only after the manager published a change (one atomic load per
-// call otherwise). Why: every service call resolves its name, and the lock plus two shared_ptr
-// copies were a contended cache line per call once several loops call services.
+// One I/O loop's resolution of service names, for the request path: without the manager's lock
+// and without reference counting. The resolver keeps the snapshot it last read and reads a new
+// one only after the manager published a change (one atomic load per call otherwise). Why: every
+// service call resolves its name, and a lock plus two shared_ptr copies per call were a
+// contended cache line once several loops call services.
 //
 // The snapshot it keeps holds its actors: an actor replaced or deactivated meanwhile is stopped
 // (its calls answer "stopping") but freed only when every resolver has moved on, at its next call.
@@ -107,7 +103,9 @@ class ServiceResolver {
  public:
   explicit ServiceResolver(const ServiceManager& manager) : manager_(manager) {}
 
-  // As ServiceManager::Resolve. The pointer is valid until the next Resolve of this resolver:
+  // The actor handlers of `endpoint_id` reach as `name` of `kind`, or a Status saying why not
+  // (NotFound: not bound / unknown / wrong kind; FailedPrecondition: not activated), with a
+  // message naming the service. The pointer is valid until the next Resolve of this resolver:
   // copy the shared_ptr to keep the actor across anything that may resolve again (a yield).
   base::Result<const std::shared_ptr<Actor>*> Resolve(std::string_view endpoint_id, Kind kind,
                                                       std::string_view name);
