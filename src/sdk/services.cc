@@ -293,8 +293,12 @@ std::optional<std::string> Cache::get(std::string_view key) const {
 void Cache::set(std::string_view key, std::string_view value, std::int64_t ttl_seconds) const {
   CallValues("set", {StringArg(key), StringArg(value), IntArg(ttl_seconds)});
 }
-bool Cache::del(std::string_view key) const { return CallValues("del", {StringArg(key)}).as_bool(); }
-bool Cache::exists(std::string_view key) const { return CallValues("exists", {StringArg(key)}).as_bool(); }
+bool Cache::del(std::string_view key) const {
+  return CallValues("del", {StringArg(key)}).as_bool();
+}
+bool Cache::exists(std::string_view key) const {
+  return CallValues("exists", {StringArg(key)}).as_bool();
+}
 std::int64_t Cache::incr(std::string_view key, std::int64_t by) const {
   return CallValues("incr", {StringArg(key), IntArg(by)}).as_int();
 }
@@ -306,7 +310,8 @@ bool Cache::expire(std::string_view key, std::int64_t ttl_seconds) const {
 
 StoredObject Storage::put(std::string_view key, std::string_view bytes,
                           std::string_view content_type) const {
-  return ToObject(CallValues("put", {StringArg(key), StringArg(bytes), StringArg(content_type)}), key);
+  return ToObject(CallValues("put", {StringArg(key), StringArg(bytes), StringArg(content_type)}),
+                  key);
 }
 std::optional<StoredObject> Storage::get(std::string_view key) const {
   Json v = CallValues("get", {StringArg(key)});
@@ -325,7 +330,8 @@ std::optional<StoredObject> Storage::head(std::string_view key) const {
 void Storage::del(std::string_view key) const { CallValues("del", {StringArg(key)}); }
 std::vector<StoredObject> Storage::list(std::string_view prefix) const {
   std::vector<StoredObject> out;
-  const Json reply = CallValues("list", {StringArg(prefix)});  // not a temporary: range-for would dangle
+  // Not a temporary: the range-for below would dangle.
+  const Json reply = CallValues("list", {StringArg(prefix)});
   for (const Json& o : reply.items()) {
     out.push_back(ToObject(o, ""));
   }
@@ -333,7 +339,8 @@ std::vector<StoredObject> Storage::list(std::string_view prefix) const {
 }
 std::string Storage::presigned_url(std::string_view key, std::string_view method,
                                    std::int64_t ttl_seconds) const {
-  return CallValues("presigned_url", {StringArg(key), StringArg(method), IntArg(ttl_seconds)}).as_string();
+  return CallValues("presigned_url", {StringArg(key), StringArg(method), IntArg(ttl_seconds)})
+      .as_string();
 }
 
 // ---- Email ----
@@ -362,7 +369,8 @@ std::optional<std::string> Ftp::get(std::string_view path) const {
 }
 std::vector<FtpEntry> Ftp::list(std::string_view path) const {
   std::vector<FtpEntry> out;
-  const Json reply = CallValues("list", {StringArg(path)});  // not a temporary: range-for would dangle
+  // Not a temporary: the range-for below would dangle.
+  const Json reply = CallValues("list", {StringArg(path)});
   for (const Json& e : reply.items()) {
     FtpEntry entry;
     entry.name = e["name"].is_string() ? e["name"].as_string() : std::string();
