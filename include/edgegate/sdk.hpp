@@ -267,7 +267,10 @@ class Response {
   int status() const noexcept { return status_; }
   const std::string& body() const noexcept { return body_; }
   // Empty when the response has none (204, redirects, empty 201/202).
-  std::string_view content_type() const noexcept;
+  std::string_view content_type() const noexcept {
+    return custom_content_type_.empty() ? static_content_type_
+                                        : std::string_view(custom_content_type_);
+  }
   const std::vector<Header>& headers() const noexcept { return headers_; }
 
  private:

@@ -101,6 +101,14 @@ void Invoke(const eg_host_api* host, eg_call* call, const eg_request* request,
     const Request req(*host, call, *request);
     Context ctx(*host, call, *request);
     const Response response = fn(ctx, req);
+    if (response.headers().empty() && IsValidStatus(response.status())) {
+      // The common answer: at most the Content-Type header, no array to build.
+      const std::string_view type = response.content_type();
+      const eg_pair content_type{Str("Content-Type"), Str(type)};
+      host->respond(call, response.status(), &content_type, type.empty() ? 0 : 1,
+                    Str(response.body()));
+      return;
+    }
     SendResponse(*host, call, *request, response);
   } catch (const HttpError& error) {
     SendHttpError(*host, call, *request, error);

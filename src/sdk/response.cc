@@ -130,11 +130,4 @@ Response&& Response::with_header(std::string name, std::string value) && {
   return std::move(with_header(std::move(name), std::move(value)));
 }
 
-std::string_view Response::content_type() const noexcept {
-  if (!custom_content_type_.empty()) {
-    return custom_content_type_;
-  }
-  return static_content_type_;
-}
-
 }  // namespace edgegate

@@ -185,6 +185,31 @@ TEST(InvokeTest, RespondsOnceWithContentTypeFirstThenHeaders) {
                                                    {"Set-Cookie", "b=2"}}));
 }
 
+// The common answer, which Invoke sends without building a header array: the content type
+// alone, or no header at all when the response has no content type.
+TEST(InvokeTest, RespondsWithOnlyTheContentTypeOrNoHeaderAtAll) {
+  FakeRequest request;
+  const eg_call text = InvokeHandler(
+      request, [](Context&, const Request&) { return Response::html(201, "<p>hi</p>"); });
+  EXPECT_EQ(text.respond_count, 1);
+  EXPECT_EQ(text.status, 201);
+  EXPECT_EQ(text.response_body, "<p>hi</p>");
+  EXPECT_EQ(text.response_headers,
+            (eg_call::Pairs{{"Content-Type", "text/html; charset=utf-8"}}));
+
+  const eg_call empty =
+      InvokeHandler(request, [](Context&, const Request&) { return Response::no_content(); });
+  EXPECT_EQ(empty.respond_count, 1);
+  EXPECT_EQ(empty.status, 204);
+  EXPECT_EQ(empty.response_body, "");
+  EXPECT_TRUE(empty.response_headers.empty());
+
+  const eg_call custom = InvokeHandler(request, [](Context&, const Request&) {
+    return Response::text(200, "x").with_header("content-type", "text/csv");
+  });
+  EXPECT_EQ(custom.response_headers, (eg_call::Pairs{{"Content-Type", "text/csv"}}));
+}
+
 TEST(InvokeTest, HttpErrorBecomesItsStatusAndJsonError) {
   FakeRequest request;
   const eg_call call = InvokeHandler(request, [](Context&, const Request&) -> Response {
