@@ -237,13 +237,22 @@ bool RouteTable::Visit(Search& search, uint32_t index, const PathNode& node, siz
     const size_t decoded_mark = match.decoded_.size();
     size_t next;
     std::string_view segment = match.SegmentAt(pos, &next);
+    // Visits a child; one at the end of the path is tried here, as Visit would try it, without
+    // the call (most matches end at a child).
+    auto enter = [&](uint32_t child_index, const PathNode& child) {
+      if (!match.AtEnd(next)) {
+        return Visit(search, child_index, child, next);
+      }
+      return TryEnd(search, child, kNoCatchAll) ||
+             (child.catch_all != kNone && TryEnd(search, forest.node(child.catch_all), next));
+    };
     const PathForest::LiteralEdge* literal = forest.FindLiteral(index, node, segment);
-    if (literal != nullptr && Visit(search, literal->value, literal->payload, next)) {
+    if (literal != nullptr && enter(literal->value, literal->payload)) {
       return true;
     }
     if (node.param != kNone && !segment.empty()) {
       match.captures_[match.capture_count_++] = segment;
-      if (Visit(search, node.param, forest.node(node.param), next)) {
+      if (enter(node.param, forest.node(node.param))) {
         return true;
       }
       --match.capture_count_;
@@ -323,13 +332,6 @@ bool RouteMatch::Reset(std::string_view raw_path) {
   bool valid = PercentDecode(raw_path, &decoded_);
   decoded_.clear();
   return valid;
-}
-
-std::string_view RouteMatch::SegmentAt(size_t pos, size_t* next) {
-  size_t end = base::swar::FindByte(raw_path_.data(), pos, limit_, '/');
-  *next = end + 1;
-  std::string_view text(raw_path_.data() + pos, end - pos);
-  return escaped_ ? Decode(text) : text;
 }
 
 std::string_view RouteMatch::Decode(std::string_view raw) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/swar.h"
 
 namespace edgegate::router {
 namespace internal {
@@ -72,8 +73,13 @@ class RouteMatch {
   // with '/', or has an invalid percent-escape.
   bool Reset(std::string_view raw_path);
   // Returns the segment starting at raw offset `pos` (decoded if the path has escapes) and sets
-  // *next to where the following one starts. REQUIRES: !AtEnd(pos).
-  std::string_view SegmentAt(size_t pos, size_t* next);
+  // *next to where the following one starts. REQUIRES: !AtEnd(pos). Inline: once per segment.
+  std::string_view SegmentAt(size_t pos, size_t* next) {
+    const size_t end = base::swar::FindByte(raw_path_.data(), pos, limit_, '/');
+    *next = end + 1;
+    const std::string_view text(raw_path_.data() + pos, end - pos);
+    return escaped_ ? Decode(text) : text;
+  }
   // True when no segment starts at `pos`: the path is used up.
   bool AtEnd(size_t pos) const { return pos > limit_; }
   // Returns the decoded rest of the raw path from offset `pos` ("" once AtEnd(pos)).
