@@ -321,15 +321,17 @@ bool RouteMatch::Reset(std::string_view raw_path) {
   }
   limit_ = n == 1 ? 0 : n;  // the root has no segments
   escaped_ = base::swar::FindByte(raw_path.data(), 0, raw_path.size(), '%') != raw_path.size();
-  if (!escaped_) {
-    return true;
-  }
-  // Rare: check every escape now (a bad one anywhere means no match, even past a catch-all's
-  // start), and reserve what decoding can take: the segments on one search path need at most
-  // the raw size, a decoded catch-all as much again. No view into decoded_ ever dangles.
+  return !escaped_ || PrepareDecoding();
+}
+
+// Rare, and out of line so that Reset stays small enough to inline: checks every escape now (a
+// bad one anywhere means no match, even past a catch-all's start), and reserves what decoding
+// can take: the segments on one search path need at most the raw size, a decoded catch-all as
+// much again. No view into decoded_ ever dangles.
+bool RouteMatch::PrepareDecoding() {
   decoded_.clear();
-  decoded_.reserve(2 * raw_path.size());
-  bool valid = PercentDecode(raw_path, &decoded_);
+  decoded_.reserve(2 * raw_path_.size());
+  bool valid = PercentDecode(raw_path_, &decoded_);
   decoded_.clear();
   return valid;
 }

@@ -72,6 +72,8 @@ class RouteMatch {
   // Prepares for matching `raw_path`. False if it cannot match anything: it does not start
   // with '/', or has an invalid percent-escape.
   bool Reset(std::string_view raw_path);
+  // Reset's part for a path with a '%': false if an escape is invalid.
+  bool PrepareDecoding();
   // Returns the segment starting at raw offset `pos` (decoded if the path has escapes) and sets
   // *next to where the following one starts. REQUIRES: !AtEnd(pos). Inline: once per segment.
   std::string_view SegmentAt(size_t pos, size_t* next) {
