@@ -324,10 +324,10 @@ bool RouteMatch::Reset(std::string_view raw_path) {
   return !escaped_ || PrepareDecoding();
 }
 
-// Rare, and out of line so that Reset stays small enough to inline: checks every escape now (a
-// bad one anywhere means no match, even past a catch-all's start), and reserves what decoding
-// can take: the segments on one search path need at most the raw size, a decoded catch-all as
-// much again. No view into decoded_ ever dangles.
+// Rare (only paths with a '%'), so out of line: checks every escape now (a bad one anywhere
+// means no match, even past a catch-all's start), and reserves what decoding can take: the
+// segments on one search path need at most the raw size, a decoded catch-all as much again. No
+// view into decoded_ ever dangles.
 bool RouteMatch::PrepareDecoding() {
   decoded_.clear();
   decoded_.reserve(2 * raw_path_.size());

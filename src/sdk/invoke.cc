@@ -14,8 +14,20 @@ eg_str Str(std::string_view s) noexcept { return eg_str{s.data(), s.size()}; }
 
 bool IsValidStatus(int status) { return status >= 100 && status <= 599; }
 
+// Calls host->respond for a response without extra headers: its Content-Type alone (if it has
+// one), and no array to build. The common answer.
+inline void SendPlain(const eg_host_api& host, eg_call* call, const Response& response) {
+  const std::string_view content_type = response.content_type();
+  const eg_pair type{Str("Content-Type"), Str(content_type)};
+  host.respond(call, response.status(), &type, content_type.empty() ? 0 : 1,
+               Str(response.body()));
+}
+
 // Calls host->respond with Content-Type first, then the extra headers.
 void Send(const eg_host_api& host, eg_call* call, const Response& response) {
+  if (response.headers().empty()) {
+    return SendPlain(host, call, response);
+  }
   const std::string_view content_type = response.content_type();
   const std::size_t count = response.headers().size() + (content_type.empty() ? 0 : 1);
   eg_pair inline_pairs[kInlineHeaders];
@@ -102,14 +114,10 @@ void Invoke(const eg_host_api* host, eg_call* call, const eg_request* request,
     Context ctx(*host, call, *request);
     const Response response = fn(ctx, req);
     if (response.headers().empty() && IsValidStatus(response.status())) {
-      // The common answer: at most the Content-Type header, no array to build.
-      const std::string_view type = response.content_type();
-      const eg_pair content_type{Str("Content-Type"), Str(type)};
-      host->respond(call, response.status(), &content_type, type.empty() ? 0 : 1,
-                    Str(response.body()));
-      return;
+      SendPlain(*host, call, response);  // without the calls of the general path
+    } else {
+      SendResponse(*host, call, *request, response);
     }
-    SendResponse(*host, call, *request, response);
   } catch (const HttpError& error) {
     SendHttpError(*host, call, *request, error);
   } catch (const std::exception& error) {
