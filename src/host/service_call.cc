@@ -9,7 +9,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/parse.hpp>
 
 #include "host/call.h"
 #include "http/coroutine.h"
@@ -174,41 +173,25 @@ int StatusCodeOf(const base::Status& s) {
   }
 }
 
-base::Result<json::array> ConvertArgs(const eg_value* args, size_t count) {
-  json::array out;
-  out.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    const eg_value& a = args[i];
-    switch (a.type) {
-      case EG_VALUE_NULL: out.emplace_back(nullptr); break;
-      case EG_VALUE_BOOL: out.emplace_back(a.boolean != 0); break;
-      case EG_VALUE_INT: out.emplace_back(a.integer); break;
-      case EG_VALUE_DOUBLE: out.emplace_back(a.number); break;
-      case EG_VALUE_STRING: out.emplace_back(json::string_view(View(a.string))); break;
-      case EG_VALUE_JSON: {
-        boost::system::error_code ec;
-        json::value v = json::parse(View(a.string), ec);
-        if (ec) {
-          return base::InvalidArgument("argument " + std::to_string(i + 1) +
-                                       " is not valid JSON: " + ec.message());
-        }
-        out.push_back(std::move(v));
-        break;
-      }
-      default:
-        return base::InvalidArgument("argument " + std::to_string(i + 1) +
-                                     " has an unknown type " + std::to_string(a.type));
-    }
-  }
-  return out;
-}
+// A call's arguments as views of the handler's values (no copy; an EG_VALUE_JSON argument stays
+// text), on the stack up to kInlineArgs.
+struct ArgViews {
+  std::array<services::ArgView, kInlineArgs> on_stack;
+  std::vector<services::ArgView> on_heap;
+  std::span<const services::ArgView> views;
+};
 
-// The arguments as views for an inline call (no copy; an EG_VALUE_JSON argument stays text).
-base::Status ToArgViews(const eg_value* args, size_t count, std::span<services::ArgView> out) {
+base::Status ViewArgs(const eg_value* args, size_t count, ArgViews& out) {
   using Type = services::ArgView::Type;
+  std::span<services::ArgView> views(out.on_stack.data(), count);
+  if (count > kInlineArgs) {
+    out.on_heap.resize(count);
+    views = out.on_heap;
+  }
+  out.views = views;
   for (size_t i = 0; i < count; ++i) {
     const eg_value& a = args[i];
-    services::ArgView& v = out[i];
+    services::ArgView& v = views[i];
     switch (a.type) {
       case EG_VALUE_NULL: v.type = Type::kNull; break;
       case EG_VALUE_BOOL: v.type = Type::kBool; v.boolean = a.boolean != 0; break;
@@ -222,21 +205,6 @@ base::Status ToArgViews(const eg_value* args, size_t count, std::span<services::
     }
   }
   return base::OkStatus();
-}
-
-// A call to an inline backend (ServiceType::inline_calls): on this thread, with the arguments
-// as views and a scalar reply, so that no Boost.JSON value is built on either side.
-base::Result<services::ScalarReply> CallInline(Actor& actor, std::string_view op,
-                                               const eg_value* args, size_t count) {
-  std::array<services::ArgView, kInlineArgs> inline_views;
-  std::vector<services::ArgView> heap_views;
-  std::span<services::ArgView> views(inline_views.data(), count);
-  if (count > kInlineArgs) {
-    heap_views.resize(count);
-    views = heap_views;
-  }
-  RETURN_IF_ERROR(ToArgViews(args, count, views));
-  return actor.CallInline(op, views);
 }
 
 // What a call answers: an actor's Boost.JSON value, or an inline backend's scalar.
@@ -253,14 +221,17 @@ base::Result<Reply> Dispatch(CallState& call, int kind, std::string_view name,
   }
   ASSIGN_OR_RETURN(const std::shared_ptr<Actor>* resolved,
                    call.services->Resolve(call.endpoint_id, static_cast<services::Kind>(kind), name));
+  ArgViews views;
+  RETURN_IF_ERROR(ViewArgs(args, arg_count, views));
   if ((*resolved)->inline_calls()) {
-    ASSIGN_OR_RETURN(services::ScalarReply reply, CallInline(**resolved, op, args, arg_count));
+    // On this thread, with views in and a scalar out: no Boost.JSON value on either side.
+    ASSIGN_OR_RETURN(services::ScalarReply reply, (*resolved)->CallInline(op, views.views));
     return Reply(std::move(reply));
   }
   // The request yields below, and another request of this loop may resolve meanwhile, which can
   // free what `resolved` points into: hold the actor itself.
   std::shared_ptr<Actor> actor = *resolved;
-  ASSIGN_OR_RETURN(json::array converted, ConvertArgs(args, arg_count));
+  ASSIGN_OR_RETURN(json::array converted, services::ToJsonArgs(views.views));
   if (call.request == nullptr || call.request->coroutine == nullptr) {
     return base::Internal("service calls need a request coroutine");
   }

@@ -244,28 +244,7 @@ void Connection::CallBatch(std::span<const BatchCall> calls,
 
 base::Result<ScalarReply> Connection::CallScalar(std::string_view op,
                                                  std::span<const ArgView> args) {
-  json::array array;
-  array.reserve(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    const ArgView& a = args[i];
-    switch (a.type) {
-      case ArgView::Type::kNull: array.emplace_back(nullptr); break;
-      case ArgView::Type::kBool: array.emplace_back(a.boolean); break;
-      case ArgView::Type::kInt: array.emplace_back(a.integer); break;
-      case ArgView::Type::kDouble: array.emplace_back(a.number); break;
-      case ArgView::Type::kString: array.emplace_back(json::string_view(a.text)); break;
-      case ArgView::Type::kJson: {
-        boost::system::error_code ec;
-        json::value v = json::parse(json::string_view(a.text), ec);
-        if (ec) {
-          return base::InvalidArgument(std::string(op) + ": argument " + std::to_string(i + 1) +
-                                       " is not valid JSON: " + ec.message());
-        }
-        array.push_back(std::move(v));
-        break;
-      }
-    }
-  }
+  ASSIGN_OR_RETURN(json::array array, ToJsonArgs(args));
   ASSIGN_OR_RETURN(json::value reply, Call(op, array));
   switch (reply.kind()) {
     case json::kind::null: return ScalarReply::Null();
@@ -311,6 +290,32 @@ void ToArgViews(const json::array& args, std::vector<ArgView>& out,
     }
     out.push_back(a);
   }
+}
+
+base::Result<json::array> ToJsonArgs(std::span<const ArgView> args) {
+  json::array array;
+  array.reserve(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    const ArgView& a = args[i];
+    switch (a.type) {
+      case ArgView::Type::kNull: array.emplace_back(nullptr); break;
+      case ArgView::Type::kBool: array.emplace_back(a.boolean); break;
+      case ArgView::Type::kInt: array.emplace_back(a.integer); break;
+      case ArgView::Type::kDouble: array.emplace_back(a.number); break;
+      case ArgView::Type::kString: array.emplace_back(json::string_view(a.text)); break;
+      case ArgView::Type::kJson: {
+        boost::system::error_code ec;
+        json::value v = json::parse(json::string_view(a.text), ec);
+        if (ec) {
+          return base::InvalidArgument("argument " + std::to_string(i + 1) +
+                                       " is not valid JSON: " + ec.message());
+        }
+        array.push_back(std::move(v));
+        break;
+      }
+    }
+  }
+  return array;
 }
 
 json::value ToJson(const ScalarReply& reply) {

@@ -151,6 +151,9 @@ base::Result<int64_t> IntArg(std::span<const ArgView> args, size_t i, std::strin
 // outlive them); an array or object argument becomes kJson with `json_texts` holding its text.
 void ToArgViews(const boost::json::array& args, std::vector<ArgView>& out,
                 std::vector<std::string>& json_texts);
+// ToJsonArgs: the values Call takes, a kJson argument parsed (InvalidArgument "argument <i> is
+// not valid JSON: <why>" if it does not parse).
+base::Result<boost::json::array> ToJsonArgs(std::span<const ArgView> args);
 boost::json::value ToJson(const ScalarReply& reply);
 
 // Argument `i` as a string (bytes), or InvalidArgument "<op>: argument <i> (<what>) must be a
