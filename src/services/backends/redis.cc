@@ -238,7 +238,7 @@ class RedisConnection final : public Connection {
         if (!read_pending()) {
           return fail_from(i);
         }
-        results[i] = Call(calls[i].op, *calls[i].args);
+        results[i] = Persist(calls[i].args->at(0).as_string());  // Plan checked the key
         if (!results[i].ok() && results[i].status().code() == base::Code::kUnavailable) {
           return fail_from(i + 1);
         }
