@@ -25,10 +25,20 @@ ThreadShard Lease() {
   }
 }
 
-// Holds the calling thread's lease and gives it back when the thread exits.
+}  // namespace
+
+namespace internal {
+
+constinit thread_local ThreadShard tls_shard;
+
+namespace {
+
+// Holds the calling thread's lease and gives it back when the thread exits. A counter added to
+// later in the thread's exit (another thread-local's destructor) goes to the shared shard.
 struct LeaseHolder {
   ThreadShard shard = Lease();
   ~LeaseHolder() {
+    tls_shard = {kShared, false};
     if (shard.exclusive) {
       g_leased.fetch_and(~(1u << shard.index), std::memory_order_release);
     }
@@ -37,9 +47,12 @@ struct LeaseHolder {
 
 }  // namespace
 
-ThreadShard ShardedCounter::ShardOfThisThread() {
+ThreadShard LeaseShardOfThisThread() {
   thread_local LeaseHolder holder;
+  tls_shard = holder.shard;
   return holder.shard;
 }
+
+}  // namespace internal
 
 }  // namespace edgegate::base

@@ -32,14 +32,26 @@ inline void AddToShard(std::atomic<uint64_t>& counter, ThreadShard shard, uint64
   }
 }
 
+namespace internal {
+// The calling thread's shard once leased. Zero-initialised, so {0, false} until then, which no
+// lease returns (shard 0 is always leased exclusively). constinit: read without a TLS wrapper.
+extern constinit thread_local ThreadShard tls_shard;
+// Leases the calling thread's shard (see below), stores it in tls_shard and returns it.
+ThreadShard LeaseShardOfThisThread();
+}  // namespace internal
+
 // Thread-safe. Reads are not a consistent snapshot across shards (fine for statistics).
 class ShardedCounter {
  public:
   static constexpr size_t kShards = 32;
 
-  // The calling thread's shard, leased on the first call; callers on a hot path cache it (it
-  // does not change while the thread lives), and only the thread itself may pass it to Add.
-  static ThreadShard ShardOfThisThread();
+  // The calling thread's shard, leased on the first call; only the thread itself may pass it to
+  // Add. After the first call, a thread-local load (callers on a hot path may still cache it:
+  // it does not change while the thread lives).
+  static ThreadShard ShardOfThisThread() {
+    const ThreadShard shard = internal::tls_shard;
+    return shard.exclusive || shard.index != 0 ? shard : internal::LeaseShardOfThisThread();
+  }
 
   void Add(ThreadShard shard, uint64_t n = 1) { AddToShard(shards_[shard.index].value, shard, n); }
   uint64_t Sum() const {

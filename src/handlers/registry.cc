@@ -1,18 +1,24 @@
 // Registry: lock-free pinning on the request path, mutex-guarded publication and reaping.
 //
 // Why pinning is safe without a lock: Pin() increments its shard of the version's in-flight
-// count, then re-reads the slot's active pointer; Activate() swaps the pointer before marking
-// the old version draining, and the reaper sums the shards only after seeing it draining. With
-// sequentially consistent atomics (every shard update is a seq_cst read-modify-write, every
-// read of the sum seq_cst loads), either the reaper's load of that shard comes after the pin in
-// the single total order and sees it (and waits), or the pinning request sees the new pointer
-// (and backs off without entering the old code). A pin and its release use the same shard, so
-// no shard goes below zero and a zero sum means no request is inside. A release that sees the
-// version draining wakes the reaper, which sums again; one that does not is seen by the
-// reaper's own sum after it marked the version draining. Version metadata is never freed while
-// its slot lives, so the back-off touches valid memory.
+// count, then re-reads the slot's active pointer; Activate() swaps the pointer and marks the old
+// version draining, and the reaper sums the shards only after seeing it draining. Both sides
+// are a store followed by a load, ordered by a fence between them: on the request side
+// base::LightFence (a compiler barrier; a thread sharing the last shard uses a seq_cst
+// read-modify-write, itself a full fence), on the reaper's side base::HeavyFence (membarrier:
+// a full barrier on every thread of the process) before each sum. So either the reaper's load
+// of that shard sees the pin (and waits), or the pinning request sees the new pointer (and
+// backs off without entering the old code).
+// A release counts in its own thread's shard, which stays single-writer when a pin moves between
+// threads. The sum can then read high (a back-off counted, or a release read before its pin),
+// never low: a pin that went in was visible to the reaper's first sum after the fence, and
+// every later one. So a zero sum means no request is inside. A release that sees the version
+// draining wakes the reaper, which sums again; one that does not is seen by the reaper's own
+// sum after it marked the version draining (the same store, fence, load pairing). Version
+// metadata is never freed while its slot lives, so the back-off touches valid memory.
 #include "handlers/registry.h"
 
+#include "base/asymmetric_fence.h"
 #include "base/log.h"
 #include "base/thread_priority.h"
 #include "handlers/loader.h"
@@ -51,8 +57,8 @@ int64_t HandlerVersion::in_flight() const {
   return total;
 }
 
-void HandlerVersion::Release(uint32_t shard) {
-  pins_[shard].count.fetch_sub(1);
+void HandlerVersion::Release(base::ThreadShard shard) {
+  CountPin(shard, -1);
   if (state_.load() == VersionState::kDraining && registry_ != nullptr) {
     registry_->NotifyReaper();  // a drain ends only at the last release: the reaper sums again
   }
@@ -62,7 +68,6 @@ PinnedHandler& PinnedHandler::operator=(PinnedHandler&& other) noexcept {
   if (this != &other) {
     Reset();
     version_ = other.version_;
-    shard_ = other.shard_;
     other.version_ = nullptr;
   }
   return *this;
@@ -70,7 +75,7 @@ PinnedHandler& PinnedHandler::operator=(PinnedHandler&& other) noexcept {
 
 void PinnedHandler::Reset() {
   if (version_ != nullptr) {
-    version_->Release(shard_);
+    version_->Release(base::ShardedCounter::ShardOfThisThread());
     version_ = nullptr;
   }
 }
@@ -81,11 +86,11 @@ PinnedHandler EndpointSlot::Pin(base::ThreadShard shard) {
     if (version == nullptr) {
       return PinnedHandler();
     }
-    version->pins_[shard.index].count.fetch_add(1);
+    version->CountPin(shard, 1);
     if (active_.load() == version) {
-      return PinnedHandler(version, shard.index);
+      return PinnedHandler(version);
     }
-    version->Release(shard.index);  // replaced meanwhile: never enter it, retry with the new one
+    version->Release(shard);  // replaced meanwhile: never enter it, retry with the new one
   }
 }
 
@@ -274,6 +279,10 @@ void Registry::ReaperLoop() {
 }
 
 void Registry::ReapLocked(std::chrono::steady_clock::time_point now) {
+  if (draining_.empty()) {
+    return;
+  }
+  base::HeavyFence();  // pairs with the requests' LightFence (see the top of this file)
   for (auto it = draining_.begin(); it != draining_.end();) {
     HandlerVersion& v = **it;
     if (v.state() != VersionState::kDraining) {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/asymmetric_fence.h"
 #include "base/sharded_counter.h"
 #include "base/status.h"
 #include "edgegate/abi.h"
@@ -57,8 +58,20 @@ class HandlerVersion {
   friend class PinnedHandler;
   friend class Registry;
 
-  // Takes back one pin counted in shard `shard`.
-  void Release(uint32_t shard);
+  // Adds `delta` to the in-flight count in `shard`, the calling thread's, ordered before the
+  // caller's next load (registry.cc explains the pairing with the reaper).
+  void CountPin(base::ThreadShard shard, int64_t delta) {
+    std::atomic<int64_t>& count = pins_[shard.index].count;
+    if (shard.exclusive) {
+      // Release: a decrement comes after the handler's own memory accesses.
+      count.store(count.load(std::memory_order_relaxed) + delta, std::memory_order_release);
+      base::LightFence();
+    } else {
+      count.fetch_add(delta);
+    }
+  }
+  // Takes back one pin; `shard` is the calling thread's (not necessarily the pinning thread's).
+  void Release(base::ThreadShard shard);
 
   // Immutable after construction.
   const std::string endpoint_id_;
@@ -67,7 +80,9 @@ class HandlerVersion {
   const eg_handler_descriptor* descriptor_;
   // Atomics touched by requests. The in-flight count is sharded like the statistics: a pin
   // counts in its thread's shard (base::ShardedCounter::ShardOfThisThread), so loops pinning
-  // one endpoint do not pass a cache line back and forth; its release uses the same shard.
+  // one endpoint do not pass a cache line back and forth, and a thread that owns its shard
+  // updates it with a plain load and store. A release counts in the releasing thread's shard,
+  // so a shard may go below zero when a pin moves between threads; only the sum has a meaning.
   struct alignas(64) PinShard {
     std::atomic<int64_t> count{0};
   };
@@ -86,8 +101,8 @@ class HandlerVersion {
 class PinnedHandler {
  public:
   PinnedHandler() = default;
-  PinnedHandler(HandlerVersion* version, uint32_t shard) : version_(version), shard_(shard) {}
-  PinnedHandler(PinnedHandler&& other) noexcept : version_(other.version_), shard_(other.shard_) {
+  explicit PinnedHandler(HandlerVersion* version) : version_(version) {}
+  PinnedHandler(PinnedHandler&& other) noexcept : version_(other.version_) {
     other.version_ = nullptr;
   }
   PinnedHandler& operator=(PinnedHandler&& other) noexcept;
@@ -95,11 +110,11 @@ class PinnedHandler {
 
   explicit operator bool() const { return version_ != nullptr; }
   HandlerVersion* operator->() const { return version_; }
+  // Releases the pin; any thread may (the release counts in that thread's shard).
   void Reset();
 
  private:
   HandlerVersion* version_ = nullptr;
-  uint32_t shard_ = 0;  // where the pin was counted
 };
 
 // The routing target of one endpoint. Route table snapshots hold it by shared_ptr. Thread-safe.
