@@ -78,8 +78,9 @@ void ServeLoop(benchmark::State& state, HelloPlane& hello, const http::Request& 
                int status, std::string_view body) {
   std::unique_ptr<http::Session> session = hello.plane().NewSession();
   http::Response response;
-  session->Serve(request, response);
-  if (response.status() != status || (!body.empty() && response.body() != body)) {
+  const http::Served served = session->Serve(request, response);
+  if (served != http::Served::kDone || response.status() != status ||
+      (!body.empty() && response.body() != body)) {
     std::string error = "unexpected answer " + std::to_string(response.status()) + " " +
                         response.body();
     state.SkipWithError(error.c_str());

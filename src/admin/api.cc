@@ -176,7 +176,12 @@ namespace {
 class AdminSession : public http::Session {
  public:
   explicit AdminSession(AdminApiImpl& api) : api_(api) {}
-  void Serve(const http::Request& request, http::Response& response) override {
+  // Every admin request is served in a coroutine: many wait (builds, deploys, log streams), and
+  // the admin API is not where the coroutine's cost matters.
+  http::Served Serve(const http::Request& request, http::Response& response) override {
+    if (request.coroutine == nullptr) {
+      return http::Served::kNeedsCoroutine;
+    }
     Reply reply = api_.Serve(request, match_);
     if (reply.raw_body) {
       http::Header type{"Content-Type", reply.content_type};
@@ -187,6 +192,7 @@ class AdminSession : public http::Session {
     for (const auto& [name, value] : reply.headers) {
       response.AddHeader(name, value);
     }
+    return http::Served::kDone;
   }
 
  private:

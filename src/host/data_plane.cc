@@ -45,8 +45,7 @@ class DataSession : public http::Session {
     }
   }
 
-  void Serve(const http::Request& request, http::Response& response) override {
-    plane_.stats().requests.Add(shard_);
+  http::Served Serve(const http::Request& request, http::Response& response) override {
     served_endpoint_ = {};
     served_version_ = 0;
     telemetry::AccessLog* log = plane_.access_log();
@@ -54,28 +53,45 @@ class DataSession : public http::Session {
       return Dispatch(request, response);  // no clock read unless a handler runs
     }
     uint64_t start = telemetry::TickClock::Now();
-    Dispatch(request, response);
+    if (Dispatch(request, response) == http::Served::kNeedsCoroutine) {
+      return http::Served::kNeedsCoroutine;
+    }
     LogAccess(*log, request, response, start);
+    return http::Served::kDone;
   }
 
  private:
-  void Dispatch(const http::Request& request, http::Response& response) {
+  // A request whose handler may call a service through an actor's inbox waits for the reply, so
+  // it is served in a coroutine; the check comes before anything is counted or answered.
+  http::Served Dispatch(const http::Request& request, http::Response& response) {
     RefreshSnapshot();
-    NextRequestId();
-    if (!snapshot_ || !snapshot_->table) {
-      return NotFound(request, response);
+    const router::RouteTable* table = snapshot_ ? snapshot_->table.get() : nullptr;
+    if (table != nullptr) {
+      table->Match(request.host, request.method, request.path, match_);
+      if (match_.outcome == router::RouteMatch::Outcome::kFound && request.coroutine == nullptr &&
+          resolver_ && resolver_->MayWait(snapshot_->slots[match_.route_id]->endpoint_id())) {
+        return http::Served::kNeedsCoroutine;
+      }
     }
-    snapshot_->table->Match(request.host, request.method, request.path, match_);
+    plane_.stats().requests.Add(shard_);
+    NextRequestId();
+    if (table == nullptr) {
+      NotFound(request, response);
+      return http::Served::kDone;
+    }
     switch (match_.outcome) {
       case router::RouteMatch::Outcome::kNotFound:
-        return NotFound(request, response);
+        NotFound(request, response);
+        break;
       case router::RouteMatch::Outcome::kMethodNotAllowed:
         JsonError(response, 405, "method not allowed", request_id_);
         response.AddHeader("Allow", match_.allow());
-        return;
+        break;
       case router::RouteMatch::Outcome::kFound:
-        return Call(*snapshot_->slots[match_.route_id], request, response);
+        Call(*snapshot_->slots[match_.route_id], request, response);
+        break;
     }
+    return http::Served::kDone;
   }
 
   void LogAccess(telemetry::AccessLog& log, const http::Request& request,

@@ -233,7 +233,10 @@ base::Result<Reply> Dispatch(CallState& call, int kind, std::string_view name,
   std::shared_ptr<Actor> actor = *resolved;
   ASSIGN_OR_RETURN(json::array converted, services::ToJsonArgs(views.views));
   if (call.request == nullptr || call.request->coroutine == nullptr) {
-    return base::Internal("service calls need a request coroutine");
+    // Served without a coroutine: the endpoint had no such binding when the request began (a
+    // binding added while it ran). As if it had arrived a moment earlier.
+    return base::NotFound("service '" + std::string(name) +
+                          "' was bound to this endpoint after the request began; retry");
   }
   ServiceResult result =
       AwaitActor(actor, std::string(op), std::move(converted), tx, call.request->coroutine->yield);

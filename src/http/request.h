@@ -29,8 +29,9 @@ struct Request {
   std::string_view body;    // de-chunked, binary safe
   std::string_view client_ip;
   unsigned version = 11;    // 10 or 11
-  Coroutine* coroutine = nullptr;  // never null inside Serve
-  ResponseStream* stream = nullptr;  // non-null inside Serve on a server connection
+  Coroutine* coroutine = nullptr;  // null: served on the loop's stack, must not suspend
+  // Non-null inside Serve on a server connection; begins a stream only with a coroutine.
+  ResponseStream* stream = nullptr;
 };
 
 }  // namespace edgegate::http

@@ -15,7 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "base/thread_priority.h"
+#include "http/coroutine.h"
 #include "http/stream.h"
 
 namespace edgegate::http {
@@ -64,23 +67,49 @@ void ServeStream(const Request& request, StreamProbe& probe) {
 class EchoSession : public Session {
  public:
   explicit EchoSession(StreamProbe& probe) : probe_(probe) {}
-  void Serve(const Request& request, Response& response) override {
-    if (request.path == "/stream") {
+  Served Serve(const Request& request, Response& response) override {
+    if (request.path == "/stream" || request.path == "/wait") {
+      if (request.coroutine == nullptr) {
+        return Served::kNeedsCoroutine;  // both suspend
+      }
+      if (request.path == "/wait") {
+        return ServeAfterAWait(request, response);
+      }
       response.Set(500, {}, "ignored once the stream began");
-      return ServeStream(request, probe_);
+      ServeStream(request, probe_);
+      return Served::kDone;
     }
     if (request.path == "/nice") {  // the serving thread's scheduling priority
       response.Set(200, {}, std::to_string(base::ThisThreadNice()));
-      return;
+      return Served::kDone;
+    }
+    if (request.path == "/where") {  // inline: on the loop's stack, without a coroutine
+      response.Set(200, {}, request.coroutine == nullptr ? "inline" : "coroutine");
+      return Served::kDone;
+    }
+    if (request.path == "/bulk") {  // ?<bytes>: more than a socket takes in one write
+      response.Set(200, {}, std::string(std::stoul(std::string(request.query)), 'x'));
+      return Served::kDone;
     }
     std::string body = std::string(request.method) + " " + std::string(request.path) + " q=" +
                        std::string(request.query) + " body=" + std::string(request.body);
     Header headers[] = {{"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"},
                         {"Set-Cookie", "b=2"}, {"X-Bad", "x\r\nInjected: 1"}};
     response.Set(200, headers, body);
+    return Served::kDone;
   }
 
  private:
+  // Suspends the request's coroutine on a 10 ms timer, as a service call waits for its reply.
+  static Served ServeAfterAWait(const Request& request, Response& response) {
+    boost::asio::steady_timer timer(request.coroutine->yield.get_executor(),
+                                    std::chrono::milliseconds(10));
+    boost::system::error_code ec;
+    timer.async_wait(request.coroutine->yield[ec]);
+    response.Set(200, {}, ec ? "wait failed" : "waited in a coroutine");
+    return Served::kDone;
+  }
+
   StreamProbe& probe_;
 };
 
@@ -207,6 +236,71 @@ TEST_F(ServerTest, PipelinedResponsesBeyondTheOutputBufferAreAllSent) {
   std::string out = Exchange(requests);
   EXPECT_EQ(CountOf(out, "HTTP/1.1 200 OK"), 151);
   EXPECT_NE(out.find("GET /last"), std::string::npos);
+}
+
+TEST_F(ServerTest, RequestsAreServedWithoutACoroutineUnlessTheyWait) {
+  StartServer();
+  std::string out = Exchange("GET /where HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.substr(out.find("\r\n\r\n") + 4), "inline") << out;
+  out = Exchange("GET /wait HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.substr(out.find("\r\n\r\n") + 4), "waited in a coroutine") << out;
+}
+
+// The first request is served on the loop's stack, the second needs a coroutine: the burst goes
+// on in one, in order, and the connection is served inline again once it was idle.
+TEST_F(ServerTest, PipelinedRequestsKeepTheirOrderAcrossTheHandOverToACoroutine) {
+  StartServer({}, 1);
+  int fd = Connect();
+  const std::string burst =
+      "GET /where HTTP/1.1\r\nHost: h\r\n\r\n"
+      "GET /wait HTTP/1.1\r\nHost: h\r\n\r\n"
+      "GET /where HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_EQ(::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(burst.size()));
+  std::string out;
+  char buf[4096];
+  while (CountOf(out, "HTTP/1.1 200 OK") < 3 || !out.ends_with("coroutine")) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  size_t first = out.find("\r\n\r\ninline");
+  size_t second = out.find("\r\n\r\nwaited in a coroutine");
+  size_t third = out.find("\r\n\r\ncoroutine");
+  ASSERT_NE(first, std::string::npos) << out;
+  ASSERT_NE(second, std::string::npos) << out;
+  ASSERT_NE(third, std::string::npos) << out;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  const std::string again = "GET /where HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, again.data(), again.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(again.size()));
+  out = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(out.substr(out.find("\r\n\r\n") + 4), "inline") << out;
+}
+
+// A response larger than the socket takes at once: the rest is written from a coroutine while
+// the client is slow to read, which then serves the request after it.
+TEST_F(ServerTest, AResponseTheSocketDoesNotTakeAtOnceIsWrittenWhole) {
+  StartServer({}, 1);
+  int fd = Connect();
+  constexpr size_t kBytes = 32 << 20;  // more than a socket's send buffer holds (tcp_wmem: 4 MiB)
+  const std::string request = "GET /bulk?" + std::to_string(kBytes) +
+                              " HTTP/1.1\r\nHost: h\r\n\r\n"
+                              "GET /where HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the server's write stall
+  std::string out = ReadAll(fd);
+  ::close(fd);
+  const size_t body = out.find("\r\n\r\n") + 4;
+  ASSERT_NE(out.find("\r\nContent-Length: " + std::to_string(kBytes) + "\r\n"),
+            std::string::npos);
+  ASSERT_GE(out.size(), body + kBytes);
+  EXPECT_EQ(out.find_first_not_of('x', body), body + kBytes) << "all 'x', then the next response";
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n"), body + kBytes);
+  EXPECT_TRUE(out.ends_with("\r\n\r\ncoroutine")) << out.substr(body + kBytes);
 }
 
 TEST_F(ServerTest, HeaderLargerThanOneReadIsParsedIntact) {

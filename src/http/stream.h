@@ -33,7 +33,9 @@ class ResponseStream {
   // Sends the status line and `headers` (filtered like Response::AddHeader; the server's own
   // framing headers are added). After Begin, the Response the Session fills is ignored and the
   // connection closes once Serve returns. False if nothing more can be written (write failed, or
-  // a HEAD request: the head was the whole answer). REQUIRES: called at most once per request.
+  // a HEAD request: the head was the whole answer), and false without doing anything when the
+  // request has no coroutine (Session::Serve answers kNeedsCoroutine for requests that stream).
+  // REQUIRES: called at most once per request.
   virtual bool Begin(int status, std::span<const Header> headers) = 0;
   // Writes `data` as one chunk, suspending until it is written. False if the stream must end.
   virtual bool Write(std::string_view data) = 0;

@@ -14,6 +14,9 @@ struct ServiceManager::Snapshot {
     std::shared_ptr<Actor> actor;  // null when not activated
   };
   base::FastStringMap<std::vector<Bound>> by_endpoint;  // endpoint ids come from the admin API
+  // Endpoints bound to a service whose calls go through its actor's inbox (not inline_calls): a
+  // call of theirs waits for the reply.
+  base::FastStringMap<bool> may_wait;
 };
 
 ServiceManager::~ServiceManager() { StopAll(); }
@@ -77,6 +80,9 @@ void ServiceManager::Publish() {
     next->by_endpoint[b.endpoint_id].push_back(
         {b.pool_id, spec->second.name, spec->second.type,
          actor == actors_.end() ? nullptr : actor->second});
+    if (!spec->second.type->inline_calls) {
+      next->may_wait[b.endpoint_id] = true;
+    }
   }
   snapshot_ = std::move(next);
   generation_.fetch_add(1, std::memory_order_release);
@@ -126,14 +132,24 @@ base::Result<const std::shared_ptr<Actor>*> ServiceManager::Find(const Snapshot*
   return &found->actor;
 }
 
-base::Result<const std::shared_ptr<Actor>*> ServiceResolver::Resolve(std::string_view endpoint_id,
-                                                                     Kind kind,
-                                                                     std::string_view name) {
+void ServiceResolver::Refresh() {
   // Acquire: pairs with Publish's release, so a new generation comes with its snapshot.
   if (manager_.generation_.load(std::memory_order_acquire) != generation_) {
     snapshot_ = manager_.Current(&generation_);
   }
+}
+
+base::Result<const std::shared_ptr<Actor>*> ServiceResolver::Resolve(std::string_view endpoint_id,
+                                                                     Kind kind,
+                                                                     std::string_view name) {
+  Refresh();
   return ServiceManager::Find(snapshot_.get(), endpoint_id, kind, name);
+}
+
+bool ServiceResolver::MayWait(std::string_view endpoint_id) {
+  Refresh();
+  return snapshot_ != nullptr && !snapshot_->may_wait.empty() &&
+         snapshot_->may_wait.find(endpoint_id) != snapshot_->may_wait.end();
 }
 
 std::shared_ptr<Actor> ServiceManager::ActorOf(const std::string& service_id) const {

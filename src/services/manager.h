@@ -109,8 +109,14 @@ class ServiceResolver {
   // copy the shared_ptr to keep the actor across anything that may resolve again (a yield).
   base::Result<const std::shared_ptr<Actor>*> Resolve(std::string_view endpoint_id, Kind kind,
                                                       std::string_view name);
+  // Whether a service call of `endpoint_id`'s handlers may wait for an actor's reply: the
+  // endpoint is bound to a service whose calls are not inline (ServiceType::inline_calls). Such
+  // requests are served in a coroutine. A hash lookup only when some endpoint has such a binding.
+  bool MayWait(std::string_view endpoint_id);
 
  private:
+  void Refresh();  // reads the manager's snapshot if it published a new one
+
   const ServiceManager& manager_;
   uint64_t generation_ = 0;  // the manager's generations start at 1
   std::shared_ptr<const ServiceManager::Snapshot> snapshot_;

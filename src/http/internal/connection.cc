@@ -132,16 +132,48 @@ void Connection::Park() {
 }
 
 // The end of an idle wait: serve what arrived, or close on EOF, reset, idle timeout (the timer
-// cancels the wait) or shutdown.
+// cancels the wait) or shutdown. Woken by readability (no parked read), the coroutine reads.
 void Connection::OnRequestBytes(const error_code& ec) {
   if (ec || MustStop()) {
     return Close();
   }
-  Spawn();
+  if (in_.size() == 0) {
+    return Spawn();
+  }
+  ServeInline();
 }
 
 bool Connection::MustStop() const {
   return closing_ || loop_.stopping.load(std::memory_order_relaxed);
+}
+
+// Serves the burst that arrived on the loop's stack, without a coroutine: its requests, then one
+// write of their responses, then back to the idle wait. Anything that would have to wait (a
+// request whose Session needs a coroutine, output the socket does not take at once, a message
+// not complete yet, a full output buffer) is left to a coroutine, which goes on from here with
+// this Worker: Serve serves what is pending, writes what is queued and reads what is missing.
+void Connection::ServeInline() {
+  work_ = loop_.workers.Take(loop_.dispatcher);
+  Worker& w = *work_;
+  if (!ServeBuffered(nullptr) && !HasPendingRequest()) {
+    const WriteResult written = WriteNow();
+    if (written == WriteResult::kFailed) {
+      loop_.workers.Give(std::move(work_));
+      return Close();
+    }
+    if (written == WriteResult::kDone) {
+      if (closing_) {
+        loop_.workers.Give(std::move(work_));
+        return Close();
+      }
+      if (in_.size() == 0 && !(w.parser && w.parser->got_some())) {
+        EnterReadPhase();
+        loop_.workers.Give(std::move(work_));
+        return AwaitRequest();
+      }
+    }
+  }
+  Spawn();
 }
 
 void Connection::Spawn() {
@@ -156,17 +188,22 @@ void Connection::Spawn() {
 }
 
 // The coroutine of one burst of requests: returns when the connection is idle again (and then
-// waits for the next one without a coroutine) or must close.
+// waits for the next one without a coroutine) or must close. Spawned by ServeInline, it holds
+// the Worker already, and may find a request pending, output queued or a message begun.
 void Connection::Serve(asio::yield_context yield) {
   Coroutine co{yield};
-  work_ = loop_.workers.Take(loop_.dispatcher);
+  if (!work_) {
+    work_ = loop_.workers.Take(loop_.dispatcher);
+  }
   bool open = true;
-  // Woken by a parked read, the bytes are here; woken by readability, read them first.
-  ReadResult read = in_.size() > 0 ? ReadResult::kData : ReadMore(yield, /*after_serving=*/false);
+  // Handed over by ServeInline or woken by a parked read, there is work here; woken by
+  // readability, read first.
+  const bool work_here = in_.size() > 0 || HasPendingRequest() || !work_->out.empty();
+  ReadResult read = work_here ? ReadResult::kData : ReadMore(yield, /*after_serving=*/false);
   while (open && read == ReadResult::kData) {
     bool output_full = false;
     do {  // a full output buffer pauses serving; the requests still buffered come after it
-      output_full = ServeBuffered(co);
+      output_full = ServeBuffered(&co);
       open = Flush(yield) && !closing_;
     } while (open && output_full);
     if (open) {
@@ -199,12 +236,22 @@ void Connection::CloseIfIdle() {
   }
 }
 
-// Serves every complete request in the input buffer, appending responses to the output. Stops when
-// more bytes are needed, when the connection must close, or when enough output is queued (then
-// returns true: the caller flushes and calls again before reading).
-bool Connection::ServeBuffered(Coroutine& co) {
+// Serves every complete request in the input buffer (first the pending one, if any), appending
+// responses to the output. Stops when more bytes are needed, when the connection must close, when
+// a request needs a coroutine and `co` is null (it stays pending), or when enough output is
+// queued (then returns true: the caller flushes and calls again before reading).
+bool Connection::ServeBuffered(Coroutine* co) {
   Worker& w = *work_;
-  while (!closing_ && in_.size() > 0 && w.out.size() < kFlushThreshold) {
+  while (!closing_) {
+    if (HasPendingRequest()) {
+      if (!ServeOne(co)) {
+        return false;
+      }
+      continue;
+    }
+    if (in_.size() == 0 || w.out.size() >= kFlushThreshold) {
+      break;
+    }
     if (!w.parser) {
       w.parser.emplace(w.parsed, loop_.options.limits.max_header_bytes,
                       loop_.options.limits.max_header_count, loop_.options.limits.max_body_bytes);
@@ -222,8 +269,7 @@ bool Connection::ServeBuffered(Coroutine& co) {
       return false;
     }
     if (w.parser->is_done()) {
-      ServeOne(co);
-      continue;
+      continue;  // served at the top of the loop
     }
     if (used == 0) {
       break;
@@ -237,7 +283,13 @@ bool Connection::ServeBuffered(Coroutine& co) {
   return !closing_ && in_.size() > 0 && w.out.size() >= kFlushThreshold;
 }
 
-void Connection::ServeOne(Coroutine& co) {
+bool Connection::HasPendingRequest() const {
+  return work_->parser && work_->parser->is_done();
+}
+
+// Serves the parsed request; false if its Session needs a coroutine and `co` is null (nothing
+// was done: the request stays pending).
+bool Connection::ServeOne(Coroutine* co) {
   Worker& w = *work_;
   Request request;
   request.method = w.parsed.method;
@@ -250,15 +302,18 @@ void Connection::ServeOne(Coroutine& co) {
   request.body = w.parsed.body;
   request.client_ip = client_ip_;
   request.version = w.parsed.version;
-  request.coroutine = &co;
+  request.coroutine = co;
   request.stream = this;
-  co_ = &co;
+  co_ = co;
   bool keep_alive = w.parser->keep_alive();
   phase_ = Phase::kBusy;
   w.response.Clear();
-  w.session->Serve(request, w.response);
+  if (w.session->Serve(request, w.response) == Served::kNeedsCoroutine) {
+    return false;
+  }
   if (streaming_) {
-    return EndStream();
+    EndStream();
+    return true;
   }
   bool close = !keep_alive || loop_.stopping.load(std::memory_order_relaxed);
   AppendResponse(w.response, request.method == "HEAD", close);
@@ -266,6 +321,7 @@ void Connection::ServeOne(Coroutine& co) {
     closing_ = true;
   }
   w.parser.reset();
+  return true;
 }
 
 // The head is assembled with one resize and plain copies: it is written for every response.
@@ -325,23 +381,39 @@ void Connection::AppendError(int status, std::string_view message) {
   work_->parser.reset();
 }
 
-bool Connection::Flush(asio::yield_context& yield) {
-  Worker& w = *work_;
-  if (w.out.empty()) {
-    return true;
+// Writes as much of the output as the socket takes now; what it does not take stays queued.
+Connection::WriteResult Connection::WriteNow() {
+  std::string& out = work_->out;
+  if (out.empty()) {
+    return WriteResult::kDone;
   }
   error_code ec;
-  size_t written = socket_.write_some(asio::buffer(w.out), ec);
+  size_t written = socket_.write_some(asio::buffer(out), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    written = 0;
-    ec = {};
+    return WriteResult::kPartial;
   }
-  if (!ec && written < w.out.size()) {
-    SetDeadline(Clock::now() + loop_.options.limits.idle_timeout);
-    asio::async_write(socket_, asio::buffer(w.out.data() + written, w.out.size() - written),
-                      yield[ec]);
+  if (ec) {
+    out.clear();
+    return WriteResult::kFailed;
   }
-  w.out.clear();
+  if (written < out.size()) {
+    out.erase(0, written);
+    return WriteResult::kPartial;
+  }
+  out.clear();
+  return WriteResult::kDone;
+}
+
+bool Connection::Flush(asio::yield_context& yield) {
+  const WriteResult written = WriteNow();
+  if (written != WriteResult::kPartial) {
+    return written == WriteResult::kDone;
+  }
+  std::string& out = work_->out;
+  SetDeadline(Clock::now() + loop_.options.limits.idle_timeout);
+  error_code ec;
+  asio::async_write(socket_, asio::buffer(out), yield[ec]);
+  out.clear();
   return !ec;
 }
 

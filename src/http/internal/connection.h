@@ -1,9 +1,12 @@
 // One client connection: reads into its own buffer, parses with RequestParser, serves every
 // complete (possibly pipelined) request in order and writes all their responses with one write.
 // Between requests (nothing buffered, no message begun) it holds no coroutine: it waits in a
-// parked read (or, beyond 64 per loop, for readability; see AwaitRequest), then spawns a
-// coroutine on a pooled stack and takes a pooled Worker (parser, response, output, Session) for
-// the burst of requests that follows, and gives both back when it is idle again (worker.h).
+// parked read (or, beyond 64 per loop, for readability; see AwaitRequest), then takes a pooled
+// Worker (parser, response, output, Session) for the burst of requests that follows, and gives
+// it back when it is idle again (worker.h). A burst is served on the loop's own stack as far as
+// it goes without waiting (ServeInline); a request the Session must serve in a coroutine, a
+// write the socket does not take at once, or a message still incomplete hands the burst over to
+// a coroutine on a pooled stack (Spawn), which goes on from the same state.
 // Timeouts use a single lazily re-armed timer per connection: moving a deadline is a store to a
 // field, not a timer operation, so the per-request cost stays in user space.
 // A connection is also the ResponseStream of its requests (connection_stream.cc): a Session
@@ -71,17 +74,23 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   enum class ReadResult { kData, kIdle, kClosed };
   using Clock = std::chrono::steady_clock;
 
+  enum class WriteResult { kDone, kPartial, kFailed };
+
   void AwaitRequest();
   void Park();
   void OnRequestBytes(const boost::system::error_code& ec);
   bool MustStop() const;  // closing, or the server is shutting down
+  void ServeInline();
   void Spawn();
   void Serve(boost::asio::yield_context yield);
   void Close();
-  bool ServeBuffered(Coroutine& co);
-  void ServeOne(Coroutine& co);
+  bool ServeBuffered(Coroutine* co);
+  bool ServeOne(Coroutine* co);
+  // A complete request is parsed but not served yet (its Session asked for a coroutine).
+  bool HasPendingRequest() const;
   void AppendResponse(const Response& response, bool head, bool close);
   void AppendError(int status, std::string_view message);
+  WriteResult WriteNow();
   bool Flush(boost::asio::yield_context& yield);
   ReadResult ReadMore(boost::asio::yield_context& yield, bool after_serving);
   void EnterReadPhase();
@@ -107,9 +116,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   bool closing_ = false;           // no more requests: flush and close
   bool sent_continue_ = false;
   InputBuffer in_;
-  std::unique_ptr<Worker> work_;     // while the coroutine runs; null while idle
+  std::unique_ptr<Worker> work_;     // while a burst is served; null while idle
   // Loop-affine: the streamed response of the current request, if its Session began one.
-  Coroutine* co_ = nullptr;          // the coroutine of the request being served
+  Coroutine* co_ = nullptr;          // the coroutine of the request being served, if it has one
   bool streaming_ = false;           // Begin was called: the Response is ignored
   bool chunked_ = false;             // stream framed with chunked transfer encoding
   bool stream_writing_ = false;      // a stream write is in progress (it may time out)

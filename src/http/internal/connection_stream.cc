@@ -11,6 +11,9 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 bool Connection::Begin(int status, std::span<const Header> headers) {
+  if (co_ == nullptr) {
+    return false;  // served on the loop's stack: a stream must wait, so it needs a coroutine
+  }
   streaming_ = true;
   closing_ = true;
   phase_ = Phase::kStreaming;
