@@ -132,13 +132,21 @@ void Connection::Park() {
 }
 
 // The end of an idle wait: serve what arrived, or close on EOF, reset, idle timeout (the timer
-// cancels the wait) or shutdown. Woken by readability (no parked read), the coroutine reads.
+// cancels the wait) or shutdown. Woken by readability (no parked read), read first.
 void Connection::OnRequestBytes(const error_code& ec) {
   if (ec || MustStop()) {
     return Close();
   }
   if (in_.size() == 0) {
-    return Spawn();
+    error_code read_ec;
+    const size_t n = socket_.read_some(in_.Prepare(kReadChunk, loop_.buffers), read_ec);
+    if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+      return AwaitRequest();  // nothing after all; gives the buffer back
+    }
+    if (read_ec) {
+      return Close();  // EOF or reset
+    }
+    in_.Commit(n);
   }
   ServeInline();
 }
