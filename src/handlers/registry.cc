@@ -57,9 +57,8 @@ int64_t HandlerVersion::in_flight() const {
   return total;
 }
 
-void HandlerVersion::Release(base::ThreadShard shard) {
-  CountPin(shard, -1);
-  if (state_.load() == VersionState::kDraining && registry_ != nullptr) {
+void HandlerVersion::WakeReaper() {
+  if (registry_ != nullptr) {
     registry_->NotifyReaper();  // a drain ends only at the last release: the reaper sums again
   }
 }
@@ -71,13 +70,6 @@ PinnedHandler& PinnedHandler::operator=(PinnedHandler&& other) noexcept {
     other.version_ = nullptr;
   }
   return *this;
-}
-
-void PinnedHandler::Reset() {
-  if (version_ != nullptr) {
-    version_->Release(base::ShardedCounter::ShardOfThisThread());
-    version_ = nullptr;
-  }
 }
 
 PinnedHandler EndpointSlot::Pin(base::ThreadShard shard) {

@@ -71,7 +71,13 @@ class HandlerVersion {
     }
   }
   // Takes back one pin; `shard` is the calling thread's (not necessarily the pinning thread's).
-  void Release(base::ThreadShard shard);
+  void Release(base::ThreadShard shard) {
+    CountPin(shard, -1);
+    if (state_.load() == VersionState::kDraining) [[unlikely]] {
+      WakeReaper();
+    }
+  }
+  void WakeReaper();
 
   // Immutable after construction.
   const std::string endpoint_id_;
@@ -111,7 +117,12 @@ class PinnedHandler {
   explicit operator bool() const { return version_ != nullptr; }
   HandlerVersion* operator->() const { return version_; }
   // Releases the pin; any thread may (the release counts in that thread's shard).
-  void Reset();
+  void Reset() {
+    if (version_ != nullptr) {
+      version_->Release(base::ShardedCounter::ShardOfThisThread());
+      version_ = nullptr;
+    }
+  }
 
  private:
   HandlerVersion* version_ = nullptr;
