@@ -389,27 +389,28 @@ void Connection::AppendError(int status, std::string_view message) {
   work_->parser.reset();
 }
 
-// Writes as much of the output as the socket takes now; what it does not take stays queued.
+// Writes as much of the output as the socket takes now; what it does not take stays queued
+// (after out_sent_ bytes already written: a large response is not moved to the front).
 Connection::WriteResult Connection::WriteNow() {
   std::string& out = work_->out;
-  if (out.empty()) {
+  if (out.size() == out_sent_) {
+    out.clear();
+    out_sent_ = 0;
     return WriteResult::kDone;
   }
   error_code ec;
-  size_t written = socket_.write_some(asio::buffer(out), ec);
+  const size_t written =
+      socket_.write_some(asio::buffer(out.data() + out_sent_, out.size() - out_sent_), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     return WriteResult::kPartial;
   }
-  if (ec) {
-    out.clear();
-    return WriteResult::kFailed;
-  }
-  if (written < out.size()) {
-    out.erase(0, written);
+  if (!ec && out_sent_ + written < out.size()) {
+    out_sent_ += written;
     return WriteResult::kPartial;
   }
   out.clear();
-  return WriteResult::kDone;
+  out_sent_ = 0;
+  return ec ? WriteResult::kFailed : WriteResult::kDone;
 }
 
 bool Connection::Flush(asio::yield_context& yield) {
@@ -420,8 +421,10 @@ bool Connection::Flush(asio::yield_context& yield) {
   std::string& out = work_->out;
   SetDeadline(Clock::now() + loop_.options.limits.idle_timeout);
   error_code ec;
-  asio::async_write(socket_, asio::buffer(out), yield[ec]);
+  asio::async_write(socket_, asio::buffer(out.data() + out_sent_, out.size() - out_sent_),
+                    yield[ec]);
   out.clear();
+  out_sent_ = 0;
   return !ec;
 }
 

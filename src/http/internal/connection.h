@@ -116,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Respo
   bool closing_ = false;           // no more requests: flush and close
   bool sent_continue_ = false;
   InputBuffer in_;
+  size_t out_sent_ = 0;  // bytes at the front of the Worker's output already written
   std::unique_ptr<Worker> work_;     // while a burst is served; null while idle
   // Loop-affine: the streamed response of the current request, if its Session began one.
   Coroutine* co_ = nullptr;          // the coroutine of the request being served, if it has one
