@@ -71,6 +71,29 @@ TEST_F(ServiceManagerTest, ResolverFindsBoundServicesAndSaysWhyNot) {
   }
 }
 
+// Which endpoints' requests need a coroutine: those bound to a service whose calls wait for its
+// actor (sqlite here). A memory cache answers inline; an endpoint without bindings calls nothing.
+TEST_F(ServiceManagerTest, ResolverTellsWhichEndpointsMayWaitForAnActor) {
+  ServiceResolver resolver(manager_);
+  EXPECT_FALSE(resolver.MayWait("e1")) << "bound to a memory cache only";
+  EXPECT_FALSE(resolver.MayWait("e2")) << "no bindings";
+
+  const ServiceType& sqlite = *FindType("sqlite");
+  ASSERT_FALSE(sqlite.inline_calls);
+  ServiceSpec db{"s2", "main", &sqlite, boost::json::object{}};  // never activated: only its type
+  manager_.SetCatalog(
+      {MemorySpec("s1", "sessions"), db},
+      {{"e1", "s1", "cache"}, {"e2", "s2", "db"}, {"e3", "s1", "cache"}, {"e3", "s2", "db"}});
+  EXPECT_FALSE(resolver.MayWait("e1"));
+  EXPECT_TRUE(resolver.MayWait("e2"));
+  EXPECT_TRUE(resolver.MayWait("e3")) << "one binding that waits is enough";
+  EXPECT_FALSE(resolver.MayWait("e4"));
+
+  manager_.SetCatalog({}, {{"e1", "s1", "cache"}});  // the database binding removed
+  EXPECT_FALSE(resolver.MayWait("e2"));
+  EXPECT_FALSE(resolver.MayWait("e3"));
+}
+
 TEST_F(ServiceManagerTest, ResolverFollowsEveryPublishedChange) {
   ServiceResolver resolver(manager_);
   auto inactive = resolver.Resolve("e1", Kind::kCache, "cache");
