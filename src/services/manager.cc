@@ -1,6 +1,8 @@
 // Snapshots of actors and bindings, and background draining of retired actors.
 #include "services/manager.h"
 
+#include <unordered_set>
+
 #include "base/string_map.h"
 #include "services/catalog.h"
 
@@ -16,7 +18,7 @@ struct ServiceManager::Snapshot {
   base::FastStringMap<std::vector<Bound>> by_endpoint;  // endpoint ids come from the admin API
   // Endpoints bound to a service whose calls go through its actor's inbox (not inline_calls): a
   // call of theirs waits for the reply.
-  base::FastStringMap<bool> may_wait;
+  std::unordered_set<std::string, base::FastStringHash, std::equal_to<>> may_wait;
 };
 
 ServiceManager::~ServiceManager() { StopAll(); }
@@ -81,7 +83,7 @@ void ServiceManager::Publish() {
         {b.pool_id, spec->second.name, spec->second.type,
          actor == actors_.end() ? nullptr : actor->second});
     if (!spec->second.type->inline_calls) {
-      next->may_wait[b.endpoint_id] = true;
+      next->may_wait.insert(b.endpoint_id);
     }
   }
   snapshot_ = std::move(next);
@@ -149,7 +151,7 @@ base::Result<const std::shared_ptr<Actor>*> ServiceResolver::Resolve(std::string
 bool ServiceResolver::MayWait(std::string_view endpoint_id) {
   Refresh();
   return snapshot_ != nullptr && !snapshot_->may_wait.empty() &&
-         snapshot_->may_wait.find(endpoint_id) != snapshot_->may_wait.end();
+         snapshot_->may_wait.contains(endpoint_id);
 }
 
 std::shared_ptr<Actor> ServiceManager::ActorOf(const std::string& service_id) const {
