@@ -1,6 +1,8 @@
 // Shard leases: a bit per exclusive shard, set while a thread holds it.
 #include "base/sharded_counter.h"
 
+#include <utility>
+
 namespace edgegate::base {
 namespace {
 
@@ -33,12 +35,13 @@ constinit thread_local ThreadShard tls_shard;
 
 namespace {
 
-// Holds the calling thread's lease and gives it back when the thread exits. A counter added to
-// later in the thread's exit (another thread-local's destructor) goes to the shared shard.
+// Takes the calling thread's lease into tls_shard and gives it back when the thread exits. A
+// counter added to later in the thread's exit (another thread-local's destructor) goes to the
+// shared shard.
 struct LeaseHolder {
-  ThreadShard shard = Lease();
+  LeaseHolder() { tls_shard = Lease(); }
   ~LeaseHolder() {
-    tls_shard = {kShared, false};
+    const ThreadShard shard = std::exchange(tls_shard, ThreadShard{kShared, false});
     if (shard.exclusive) {
       g_leased.fetch_and(~(1u << shard.index), std::memory_order_release);
     }
@@ -48,9 +51,8 @@ struct LeaseHolder {
 }  // namespace
 
 ThreadShard LeaseShardOfThisThread() {
-  thread_local LeaseHolder holder;
-  tls_shard = holder.shard;
-  return holder.shard;
+  thread_local LeaseHolder holder;  // constructed once per thread: the lease
+  return tls_shard;
 }
 
 }  // namespace internal
