@@ -228,17 +228,23 @@ void Actor::TakeBatch(std::vector<Message>& batch) {
   }
 }
 
-std::string Actor::InboxTimeout() const {
-  return "service " + name_ + ": call timed out in the inbox";
+void Actor::Answer(Message& message, base::Result<json::value> result) {
+  Record(Clock::now() - message.enqueued, !result.ok(), result.status());
+  message.reply(std::move(result));
+}
+
+bool Actor::AnswerIfExpired(Message& message, Clock::time_point now) {
+  if (now <= message.deadline) {
+    return false;
+  }
+  Answer(message, base::DeadlineExceeded("service " + name_ + ": call timed out in the inbox"));
+  return true;
 }
 
 void Actor::RunOne(Worker& worker, Message& message) {
-  base::Result<json::value> result = Clock::now() > message.deadline
-                                         ? base::Result<json::value>(
-                                               base::DeadlineExceeded(InboxTimeout()))
-                                         : Execute(worker, message);
-  Record(Clock::now() - message.enqueued, !result.ok(), result.status());
-  message.reply(std::move(result));
+  if (!AnswerIfExpired(message, Clock::now())) {
+    Answer(message, Execute(worker, message));
+  }
 }
 
 void Actor::RunBatch(Worker& worker, std::vector<Message>& batch) {
@@ -249,12 +255,9 @@ void Actor::RunBatch(Worker& worker, std::vector<Message>& batch) {
     if (m.cancelled && m.cancelled->load(std::memory_order_acquire)) {
       continue;
     }
-    if (now > m.deadline) {
-      Record(now - m.enqueued, true, base::DeadlineExceeded(InboxTimeout()));
-      m.reply(base::DeadlineExceeded(InboxTimeout()));
-      continue;
+    if (!AnswerIfExpired(m, now)) {
+      live.push_back(&m);
     }
-    live.push_back(&m);
   }
   if (live.empty()) {
     return;
@@ -276,8 +279,7 @@ void Actor::RunBatch(Worker& worker, std::vector<Message>& batch) {
     }
   }
   for (size_t i = 0; i < live.size(); ++i) {
-    Record(Clock::now() - live[i]->enqueued, !results[i].ok(), results[i].status());
-    live[i]->reply(std::move(results[i]));
+    Answer(*live[i], std::move(results[i]));
   }
 }
 

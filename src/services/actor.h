@@ -131,7 +131,10 @@ class Actor {
   static bool Batchable(const Message& m) {
     return m.op != "begin" && m.op != "commit" && m.op != "rollback";
   }
-  std::string InboxTimeout() const;  // the error of a call whose deadline passed in the inbox
+  // Records `message`'s latency and outcome, and replies. Called without mu_.
+  void Answer(Message& message, base::Result<boost::json::value> result);
+  // Answers DeadlineExceeded if `message`'s deadline passed while it waited; true if it did.
+  bool AnswerIfExpired(Message& message, Clock::time_point now);
   base::Status EnsureConnected(Worker& worker);
   void Record(Clock::duration latency, bool error, const base::Status& status);
 
