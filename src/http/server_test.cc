@@ -542,5 +542,34 @@ TEST_F(ServerTest, StreamToAnHttp10ClientIsDelimitedByTheClose) {
   ::close(fd);
 }
 
+// A server stopped before its connections closed (the shutdown's wait ran out) is destroyed
+// with a connection in each state: idle between requests, waiting for the rest of a request in
+// a coroutine, and streaming. Their destructors run while the loop's io_context is destroyed
+// and reach the loop's connection set, which Loop therefore declares before the io_context.
+TEST_F(ServerTest, AServerDestroyedWithConnectionsStillOpenClosesThem) {
+  StartServer(config::HttpLimits{}, /*threads=*/1);
+  int idle = Connect();
+  ExpectServed(idle, "/idle");
+  int partial = Connect();
+  const std::string head = "GET /partial HTTP/1.1\r\nHost: h\r\n";  // no blank line yet
+  ASSERT_GT(::send(partial, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  int stream = Connect();
+  const std::string req = "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_GT(::send(stream, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  ReadUntil(stream, "first\r\n");
+  for (int i = 0; i < 500 && server_->open_connections() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_->open_connections(), 3u);
+  server_->Stop();
+  server_.reset();
+  for (int fd : {idle, partial, stream}) {
+    ReadAll(fd);  // returns once the server's side is closed: recv gives 0 or an error
+    char byte;
+    EXPECT_LE(::recv(fd, &byte, 1, 0), 0) << "fd " << fd << " is still open";
+    ::close(fd);
+  }
+}
+
 }  // namespace
 }  // namespace edgegate::http

@@ -84,22 +84,24 @@ struct Loop {
   Dispatcher& dispatcher;
   std::atomic<bool>& stopping;
   std::atomic<size_t>& open_connections;
-  // Loop-affine; before ioc: destroying ioc unwinds suspended coroutines, which give back their
-  // stacks and may release workers.
+  // Loop-affine; before ioc, so that they outlive it: destroying ioc destroys the handlers not
+  // yet run and unwinds suspended coroutines (a server stopped before its connections closed),
+  // and those give back their stacks, release workers and destroy the connections they own,
+  // whose destructors leave `connections` and may give a buffer back.
   StackPool stacks;
   WorkerPool workers;
+  std::unordered_set<Connection*> connections;
+  BufferPool buffers;
+  size_t parked_reads = 0;  // idle connections waiting in a read with a buffer (connection.cc)
+  DateCache date;
   // One thread runs it and does every socket and timer operation of its connections; other
   // threads only post to it. So the reactor's per-descriptor locking is turned off, while
   // posting stays thread-safe.
   boost::asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::shared_ptr<PostGuard> post_guard = std::make_shared<PostGuard>(ioc);
-  // Loop-affine.
+  // Loop-affine; after ioc: I/O objects are destroyed before their io_context.
   std::optional<Acceptor> acceptor;
   Timer accept_retry;
-  std::unordered_set<Connection*> connections;
-  BufferPool buffers;
-  size_t parked_reads = 0;  // idle connections waiting in a read with a buffer (connection.cc)
-  DateCache date;
   std::thread thread;  // last: runs ioc
 };
 
