@@ -6,6 +6,10 @@
 #include <cstring>
 #include <ostream>  // boost/core string_view needs it before Beast
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <boost/beast/http/status.hpp>
 
 #include "base/strings.h"
@@ -52,14 +56,33 @@ bool BytesAreValid(const char* p, size_t n) {
   return true;
 }
 
-// No CR, LF, NUL or other control character (tab is fine). Eight bytes at a time, and the tail
-// as the (overlapping) last eight bytes: header values rarely need a byte loop.
+#if defined(__SSE2__)
+// WordIsPlain for the sixteen bytes at `p`: no byte at most 0x1f (unsigned), none equal to 0x7f.
+bool ChunkIsPlain(const char* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+  const __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
+  return _mm_movemask_epi8(_mm_or_si128(control, del)) == 0;
+}
+#endif
+
+// No CR, LF, NUL or other control character (tab is fine). Sixteen bytes at a time where SSE2
+// is there (a Content-Type with a charset is 25 bytes: two chunks), else eight; the tail as the
+// (overlapping) last chunk: header values rarely need a byte loop.
 bool IsValidValue(std::string_view value) {
   const char* p = value.data();
   size_t n = value.size();
   if (n < 8) {
     return BytesAreValid(p, n);
   }
+#if defined(__SSE2__)
+  if (n >= 16) {
+    for (size_t i = 0; i + 16 <= n; i += 16) {
+      if (!ChunkIsPlain(p + i) && !BytesAreValid(p + i, 16)) return false;
+    }
+    return n % 16 == 0 || ChunkIsPlain(p + n - 16) || BytesAreValid(p + n - 16, 16);
+  }
+#endif
   for (size_t i = 0; i + 8 <= n; i += 8) {
     if (!WordIsPlain(p + i) && !BytesAreValid(p + i, 8)) return false;
   }

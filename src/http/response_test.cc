@@ -51,15 +51,18 @@ TEST(ResponseTest, AllowsTabAndNonAsciiBytesInValues) {
   EXPECT_EQ(Block("X-V", "caf\xc3\xa9 \xe2\x82\xac and more than eight bytes"),
             "X-V: caf\xc3\xa9 \xe2\x82\xac and more than eight bytes\r\n");
   EXPECT_EQ(Block("X-V", std::string(40, '\x80')), "X-V: " + std::string(40, '\x80') + "\r\n");
+  EXPECT_EQ(Block("X-V", std::string(40, '\xff')), "X-V: " + std::string(40, '\xff') + "\r\n");
+  const std::string tabs = "\tfirst chunk\t....second chunk.\t\tand tail\t";  // 40 bytes
+  EXPECT_EQ(Block("X-V", tabs), "X-V: " + tabs + "\r\n");
 }
 
-// Every control byte, at every position of values long enough to cover both the eight-byte
-// words and the tail of the scan.
+// Every control byte, at every position of values long enough to cover the eight-byte words,
+// the sixteen-byte chunks and the tails of the scan.
 TEST(ResponseTest, DropsValuesWithAControlByteAnywhere) {
   for (int c = 0; c < 0x80; ++c) {
     if (c >= 0x20 && c != 0x7f) continue;
     if (c == '\t') continue;
-    for (size_t length : {1, 7, 8, 9, 17, 30}) {
+    for (size_t length : {1, 7, 8, 9, 15, 16, 17, 30, 32, 33, 47}) {
       for (size_t at = 0; at < length; ++at) {
         std::string value(length, 'v');
         value[at] = static_cast<char>(c);
