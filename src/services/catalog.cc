@@ -178,6 +178,9 @@ base::Result<json::object> ValidateConfig(const ServiceType& type, const json::v
                                          std::string(type.name));
     }
   }
+  if (type.validate != nullptr) {
+    RETURN_IF_ERROR(type.validate(obj));
+  }
   return obj;
 }
 

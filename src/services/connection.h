@@ -135,6 +135,10 @@ struct ServiceType {
   // Above 1 only for backends that pipeline (Redis): for the others a batch would run calls one
   // after another on one connection that the pool could have run side by side.
   int max_batch = 1;
+  // Checks what the keys' types and bounds cannot (formats, keys that depend on each other), so
+  // that a bad config is refused when it is stored, naming its field, not when it first
+  // connects. Called by ValidateConfig on a config whose keys passed. Null: nothing more.
+  base::Status (*validate)(const boost::json::object& config) = nullptr;
 };
 
 // A real round trip on a fresh connection (not a pool's): connect, then Ping. Blocking.

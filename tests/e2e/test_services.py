@@ -540,11 +540,30 @@ class SftpTest(FtpChecks, ServiceTestCase):
     def setUp(self):
         backends.require("sftp")
         if not hasattr(type(self), "ftp_name"):
-            f = backends.server("sftp")
-            type(self).ftp_name, _ = self.add_service("ftp", {
-                "host": f["host"], "port": f["port"], "username": f["user"],
-                "password": f["password"], "protocol": "sftp"})
+            type(self).ftp_name, _ = self.add_service("ftp", self.config())
         self.ftp = self.ftp_name
+
+    @staticmethod
+    def config(**overrides):
+        f = backends.server("sftp")
+        return {"host": f["host"], "port": f["port"], "username": f["user"],
+                "password": f["password"], "protocol": "sftp",
+                "host_key_sha256": f["host_key_sha256"], **overrides}
+
+    def test_a_server_whose_host_key_differs_is_refused_and_test_says_why(self):
+        fingerprint = self.config()["host_key_sha256"]
+        wrong = "SHA256:" + ("B" if fingerprint[7] == "A" else "A") + fingerprint[8:]
+        _, sid = self.add_service("ftp", self.config(host_key_sha256=wrong), activate=False,
+                                  bind=False)
+        result = self.gw.admin_ok("POST", f"/api/services/{sid}/test")
+        self.assertIs(result["connected"], False)
+        self.assertIn("fingerprint", result["error"], result)
+
+    def test_a_malformed_host_key_fingerprint_is_refused_when_stored(self):
+        error = self.gw.admin_error("POST", "/api/services", status=400, json={
+            "name": unique("ftp"), "service_type": "ftp",
+            "config": self.config(host_key_sha256="SHA256:tooshort")})
+        self.assertEqual(error["details"]["field"], "config.host_key_sha256", error)
 
 
 # ---- framework and admin API -------------------------------------------------------------------

@@ -1,5 +1,6 @@
 # A second sshd for tests (sourced by up.sh): SFTP only (internal-sftp, no shell) for user egftp,
-# password or a key pair generated here (DIR/client_key, exported as private_key).
+# password or a key pair generated here (DIR/client_key, exported as private_key). Its host key's
+# fingerprint is exported as host_key_sha256.
 
 # start_sftp DIR: host key, client key pair, DIR/sshd_config; starts sshd -D, waits for a login.
 # REQUIRES: ensure_ftp_user ran.
@@ -38,7 +39,10 @@ CONF
   wait_for sftp "SSH greeting" banner "$port" SSH-2.0
   wait_for sftp "password login and listing as $FTP_USER" curl -fsS -o /dev/null --max-time 5 \
     --insecure "sftp://$FTP_USER:$FTP_PASSWORD@127.0.0.1:$port/~/"
+  local fingerprint  # "SHA256:<base64>", what a service's config.host_key_sha256 takes
+  fingerprint=$(ssh-keygen -l -E sha256 -f "$dir/host_key.pub" | awk '{print $2}')
   write_info sftp host=127.0.0.1 port:="$port" user="$FTP_USER" password="$FTP_PASSWORD" \
     home="$home" private_key="$dir/client_key" public_key="$dir/client_key.pub" \
-    host_public_key="$dir/host_key.pub" log="$dir/server.log" pids:="$(pids_json sftp)"
+    host_public_key="$dir/host_key.pub" host_key_sha256="$fingerprint" log="$dir/server.log" \
+    pids:="$(pids_json sftp)"
 }

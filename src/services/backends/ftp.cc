@@ -14,7 +14,12 @@
 // per entry and still cannot tell a directory from a file the server refuses to size.
 //
 // Uploads go straight to the target name (no temporary name + rename): a failed put can leave a
-// partial file. SFTP host keys are not checked (libcurl without CURLOPT_SSH_KNOWNHOSTS).
+// partial file.
+//
+// SFTP host keys: with config.host_key_sha256 (the fingerprint `ssh-keygen -lf` prints) libcurl
+// refuses a server whose key hashes otherwise, before any credential is sent. Without it the key
+// is not checked, as the reference gateway's configs have no such key; each connection that
+// opens so logs a warning.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -24,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log.h"
 #include "services/backends/backends.h"
 #include "services/backends/curl_util.h"
 
@@ -46,6 +52,7 @@ constexpr ConfigKey kKeys[] = {
     {.name = "private_key_path", .type = KeyType::kString},
     {.name = "passive", .type = KeyType::kBool},
     {.name = "verify_tls", .type = KeyType::kBool},
+    {.name = "host_key_sha256", .type = KeyType::kString},
 };
 
 struct Options {
@@ -58,6 +65,7 @@ struct Options {
   // login directory: SFTP has no current directory, FTP gets the entry path prepended.
   std::string quote_root;
   std::string username, password, private_key;
+  std::string host_key_sha256;  // SFTP: base64 of the host key's SHA-256, unpadded; or empty
   int64_t timeout_ms = 5000;
 };
 
@@ -368,6 +376,9 @@ class FtpConnection final : public Connection {
         curl_easy_setopt(h, CURLOPT_SSH_PUBLIC_KEYFILE,
                          std::filesystem::exists(pub) ? pub.c_str() : "");
       }
+      if (!options_.host_key_sha256.empty()) {
+        curl_easy_setopt(h, CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, options_.host_key_sha256.c_str());
+      }
       return h;
     }
     if (options_.tls) {
@@ -404,13 +415,18 @@ class FtpConnection final : public Connection {
   bool mlsd_supported_ = true;  // until the server says otherwise
 };
 
-// base_path into the URL root and the quote-command root.
-base::Status SetRoot(CURL* h, std::string base, std::string host, int64_t port, Options& o) {
+base::Status CheckBasePath(std::string_view base) {
   for (char c : base) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\') {
       return base::FieldError("config.base_path", "config.base_path contains a control character");
     }
   }
+  return base::OkStatus();
+}
+
+// base_path into the URL root and the quote-command root.
+base::Status SetRoot(CURL* h, std::string base, std::string host, int64_t port, Options& o) {
+  RETURN_IF_ERROR(CheckBasePath(base));
   bool absolute = base.starts_with('/');
   while (base.starts_with('/')) {
     base.erase(0, 1);
@@ -431,8 +447,39 @@ base::Status SetRoot(CURL* h, std::string base, std::string host, int64_t port, 
   return base::OkStatus();
 }
 
-base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
-  std::string protocol = ConfigString(config, "protocol", "ftp");
+// config.host_key_sha256 as libcurl takes it: "SHA256:" and '=' padding dropped, then 43 base64
+// characters (32 bytes). Empty if the key is absent.
+base::Result<std::string> HostKeyFingerprint(const json::object& config, bool sftp) {
+  std::string text = ConfigString(config, "host_key_sha256");
+  if (text.empty()) {
+    return text;
+  }
+  if (!sftp) {
+    return base::FieldError("config.host_key_sha256",
+                            "config.host_key_sha256 applies to protocol sftp only");
+  }
+  std::string_view fingerprint = text;
+  if (fingerprint.starts_with("SHA256:")) {
+    fingerprint.remove_prefix(7);
+  }
+  while (fingerprint.ends_with('=')) {
+    fingerprint.remove_suffix(1);
+  }
+  auto is_base64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
+  if (fingerprint.size() != 43 || !std::all_of(fingerprint.begin(), fingerprint.end(), is_base64)) {
+    return base::FieldError("config.host_key_sha256",
+                            "config.host_key_sha256 must be the server's SHA-256 host key "
+                            "fingerprint as `ssh-keygen -lf` prints it: SHA256: and 43 base64 "
+                            "characters");
+  }
+  return std::string(fingerprint);
+}
+
+// config.host as a URL authority takes it (an IPv6 literal in brackets).
+base::Result<std::string> UrlHost(const json::object& config) {
   std::string host = ConfigString(config, "host");
   if (host.empty() || host.find_first_of("/@?#%\\ \t\r\n") != std::string::npos) {
     return base::FieldError("config.host", "config.host must be a host name or an IP address");
@@ -440,29 +487,51 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   if (host.find(':') != std::string::npos && host.front() != '[') {
     host = "[" + host + "]";  // an IPv6 literal
   }
+  return host;
+}
+
+bool IsSftp(const json::object& config) { return ConfigString(config, "protocol") == "sftp"; }
+
+// ServiceType::validate: what Connect refuses before it reaches the network.
+base::Status Validate(const json::object& config) {
+  RETURN_IF_ERROR(UrlHost(config).status());
+  RETURN_IF_ERROR(CheckBasePath(ConfigString(config, "base_path")));
+  return HostKeyFingerprint(config, IsSftp(config)).status();
+}
+
+base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
+  std::string protocol = ConfigString(config, "protocol", "ftp");
+  ASSIGN_OR_RETURN(std::string host, UrlHost(config));
   Options o;
-  o.sftp = protocol == "sftp";
+  o.sftp = IsSftp(config);
   o.tls = protocol == "ftps";
   o.verify_tls = ConfigBool(config, "verify_tls", true);
   o.passive = ConfigBool(config, "passive", true);
   o.username = ConfigString(config, "username", o.sftp ? "" : "anonymous");
   o.password = ConfigString(config, "password");
   o.private_key = ConfigString(config, "private_key_path");
+  ASSIGN_OR_RETURN(o.host_key_sha256, HostKeyFingerprint(config, o.sftp));
   o.timeout_ms = config.contains("timeout_seconds") && !config.at("timeout_seconds").is_null()
                      ? ConfigInt(config, "timeout_seconds", 5) * 1000
                      : ConfigInt(config, "timeout_ms", 5000);
   ASSIGN_OR_RETURN(curl::Easy easy, curl::Easy::Create(kType));
   RETURN_IF_ERROR(SetRoot(easy.get(), ConfigString(config, "base_path"), host,
                           ConfigInt(config, "port", o.sftp ? 22 : 21), o));
+  const bool unverified_host = o.sftp && o.host_key_sha256.empty();
   auto connection = std::make_unique<FtpConnection>(std::move(easy), std::move(o));
-  RETURN_IF_ERROR(connection->Ping());  // wrong host or credentials fail here, with the reason
+  // A wrong host, host key or credentials fail here, with the reason.
+  RETURN_IF_ERROR(connection->Ping());
+  if (unverified_host) {
+    EG_LOG_WARN("ftp: connected to SFTP server " + host +
+                " without checking its host key: set config.host_key_sha256");
+  }
   return std::unique_ptr<Connection>(std::move(connection));
 }
 
 }  // namespace
 
 const ServiceType& FtpType() {
-  static const ServiceType type{"ftp", Kind::kFtp, kKeys, &Connect, false, 2};
+  static const ServiceType type{"ftp", Kind::kFtp, kKeys, &Connect, false, 2, 1, &Validate};
   return type;
 }
 

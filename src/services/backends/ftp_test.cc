@@ -123,7 +123,8 @@ TEST_P(FtpTest, ListingKeepsAwkwardNamesWhole) {
   }
   EXPECT_EQ(json::serialize(names),
             R"(["2024 Nov 26 10:00 x","link","old.txt","sub dir","two  spaces .txt"])");
-  EXPECT_EQ(json::serialize(listing->as_array()[2]), R"({"name":"old.txt","size":3,"type":"file"})");
+  EXPECT_EQ(json::serialize(listing->as_array()[2]),
+            R"({"name":"old.txt","size":3,"type":"file"})");
   EXPECT_EQ(listing->as_array()[3].at("type"), "dir");
   EXPECT_EQ(listing->as_array()[4].at("size"), 5);
 }
@@ -217,6 +218,55 @@ TEST(SftpTest, LogsInWithAPrivateKeyAndAnAbsoluteBasePath) {
   EXPECT_EQ(ReadFile(local / "k.bin"), AllBytes());
   EXPECT_TRUE((*ftp)->Call("del", json::array{"k.bin"}).ok());
   fs::remove_all(local);
+}
+
+// With config.host_key_sha256 the server's key is checked: its real fingerprint (as ssh-keygen
+// prints it, or unprefixed with base64 padding) connects, and one character off refuses the
+// server before the login, with libcurl's reason.
+TEST(SftpTest, ChecksTheHostKeyAgainstTheConfiguredFingerprint) {
+  auto env = REQUIRE_BACKEND("sftp");
+  const std::string fingerprint(env.at("host_key_sha256").as_string());
+  ASSERT_TRUE(fingerprint.starts_with("SHA256:")) << fingerprint;
+  const std::string bare = fingerprint.substr(7);
+  for (const std::string& accepted : {fingerprint, bare + "="}) {
+    json::object config = Config(env, "sftp", "");
+    config["host_key_sha256"] = accepted;
+    auto ftp = Connect(config);
+    ASSERT_TRUE(ftp.ok()) << accepted << ": " << ftp.status().message();
+    EXPECT_TRUE((*ftp)->Call("list", json::array{""}).ok());
+  }
+  std::string wrong = bare;
+  wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+  json::object config = Config(env, "sftp", "");
+  config["host_key_sha256"] = "SHA256:" + wrong;
+  auto ftp = Connect(config);
+  ASSERT_FALSE(ftp.ok());
+  EXPECT_EQ(ftp.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(ftp.status().message().find("fingerprint"), std::string::npos)
+      << ftp.status().message();
+}
+
+// A malformed fingerprint, or one for a protocol without host keys, is a config error naming the
+// field, found before any connection (nothing listens on port 1).
+TEST(FtpConfigTest, AHostKeyFingerprintIsValidatedBeforeConnecting) {
+  const std::string good = "SHA256:" + std::string(43, 'A');
+  struct Case {
+    std::string protocol, fingerprint;
+  };
+  for (const Case& c : {Case{"sftp", "SHA256:" + std::string(42, 'A')},
+                        Case{"sftp", "SHA256:" + std::string(42, 'A') + "*"},
+                        Case{"sftp", "MD5:aa:bb"}, Case{"ftp", good}, Case{"ftps", good}}) {
+    json::object config = {{"host", "127.0.0.1"},
+                           {"port", 1},
+                           {"protocol", c.protocol},
+                           {"password", "x"},
+                           {"host_key_sha256", c.fingerprint},
+                           {"timeout_seconds", 1}};
+    auto ftp = Connect(config);
+    ASSERT_FALSE(ftp.ok()) << c.protocol << " " << c.fingerprint;
+    EXPECT_EQ(ftp.status().code(), base::Code::kInvalidArgument) << ftp.status().message();
+    EXPECT_EQ(ftp.status().field(), "config.host_key_sha256") << ftp.status().message();
+  }
 }
 
 TEST(FtpActiveTest, ActiveModeAndAbsoluteBasePath) {
