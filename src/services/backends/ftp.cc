@@ -13,8 +13,11 @@
 // fields (ParseLsLine). NLST plus one SIZE per name was the alternative; it costs a round trip
 // per entry and still cannot tell a directory from a file the server refuses to size.
 //
-// Uploads go straight to the target name (no temporary name + rename): a failed put can leave a
-// partial file.
+// Uploads are atomic: the bytes go to a temporary name in the target's directory
+// (".eg-upload-<random>", never listed), which is then renamed over the target, so a reader sees
+// the old file or the new one, never a part, and a failed transfer leaves the target as it was.
+// FTP's RNTO replaces a file; SFTP's rename (protocol version 3, as OpenSSH serves it) does not,
+// so there the target is removed first, and a reader between the two commands finds no file.
 //
 // SFTP host keys: with config.host_key_sha256 (the fingerprint `ssh-keygen -lf` prints) libcurl
 // refuses a server whose key hashes otherwise, before any credential is sent. Without it the key
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/random.h"
 #include "services/backends/backends.h"
 #include "services/backends/curl_util.h"
 
@@ -40,6 +44,8 @@ namespace json = boost::json;
 
 constexpr std::string_view kType = "ftp";
 constexpr size_t kMaxFileBytes = size_t{256} << 20;  // a bigger `get` fails, not the gateway
+// The start of an upload's temporary name; `list` leaves such names out.
+constexpr std::string_view kUploadPrefix = ".eg-upload-";
 
 constexpr ConfigKey kKeys[] = {
     {.name = "host", .type = KeyType::kString, .required = true},
@@ -268,12 +274,32 @@ class FtpConnection final : public Connection {
     return json::value(json::string(std::move(x.body)));
   }
 
+  // Uploads to a temporary name beside `path`, then renames it over `path` with commands sent
+  // after the transfer on the same session (CURLOPT_POSTQUOTE; see the top of this file).
   base::Result<json::value> Put(std::string_view path, std::string_view bytes) {
-    CURL* h = Prepare(options_.root + EncodePath(easy_.get(), path));
+    const size_t slash = path.rfind('/');
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const std::string temp_name = std::string(kUploadPrefix) + base::RandomHex(8);
+    const std::string temp = std::string(path.substr(0, path.size() - name.size())) + temp_name;
+    curl::HeaderList rename;
+    if (options_.sftp) {
+      const std::string from = QuoteSftp(options_.quote_root + temp);
+      const std::string to = QuoteSftp(options_.quote_root + std::string(path));
+      rename.Add("*rm " + to);  // '*': an absent target is no error
+      rename.Add("rename " + from + " " + to);
+    } else {
+      rename.Add("RNFR " + temp_name);  // the transfer left the session in the file's directory
+      rename.Add("RNTO " + std::string(name));
+    }
+    CURL* h = Prepare(options_.root + EncodePath(easy_.get(), temp));
     curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS,
                      static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
+    curl_easy_setopt(h, CURLOPT_POSTQUOTE, rename.get());
     curl::Response x = Run(bytes);
     if (x.result != CURLE_OK) {
+      // A transfer that failed part-way, or a rename the server refused: remove what the upload
+      // left, if the session still works. The target is as it was.
+      (void)Delete(temp);
       return ExchangeError(x);
     }
     return json::value(nullptr);
@@ -329,7 +355,8 @@ class FtpConnection final : public Connection {
     while (start < x.body.size()) {
       size_t end = std::min(x.body.find('\n', start), x.body.size());
       std::string_view line(x.body.data() + start, end - start);
-      if (auto entry = ParseListingLine(line, mlsd)) {
+      if (auto entry = ParseListingLine(line, mlsd);
+          entry && !entry->at("name").as_string().starts_with(kUploadPrefix)) {
         entries.push_back(std::move(*entry));
       }
       start = end + 1;

@@ -4,11 +4,14 @@
 // directory under the home, checks what landed on disk, and removes it at the end.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "base/random.h"
 #include "services/backends/backends.h"
@@ -100,6 +103,57 @@ TEST_P(FtpTest, RoundTripsBinaryBytesUnderNonAsciiNames) {
   auto sub = ftp->Call("list", json::array{"dir ü/sub"});
   ASSERT_TRUE(sub.ok()) << sub.status().message();
   EXPECT_EQ(json::serialize(*sub), R"([{"name":")" + name + R"(","size":1024,"type":"file"}])");
+}
+
+// A put replaces the file whole: while 32 MiB replace 1 KiB, a reader of the server's disk sees
+// the old file or the new one (or, over SFTP, briefly none), never a part; no temporary file is
+// left or listed, also after a put that failed. A put straight to the name (truncate, then
+// write) shows partial sizes here.
+TEST_P(FtpTest, APutReplacesTheFileWholeAndLeavesNoTemporaryFile) {
+  auto env = REQUIRE_BACKEND(GetParam());
+  auto ftp = Open(env);
+  ASSERT_NE(ftp, nullptr);
+  const std::string old_bytes(1024, 'o');
+  const std::string new_bytes(size_t{32} << 20, 'n');
+  ASSERT_TRUE(ftp->Call("put", json::array{"d/f.bin", old_bytes}).ok());
+  std::atomic<bool> done = false;
+  std::vector<uintmax_t> partial;
+  int looks = 0;
+  std::thread reader([&] {
+    while (!done.load()) {
+      std::error_code absent;
+      const uintmax_t size = fs::file_size(local_ / "d" / "f.bin", absent);
+      ++looks;
+      if (!absent && size != old_bytes.size() && size != new_bytes.size()) {
+        partial.push_back(size);
+      }
+    }
+  });
+  auto put = ftp->Call("put", json::array{"d/f.bin", json::string(new_bytes)});
+  done = true;
+  reader.join();
+  ASSERT_TRUE(put.ok()) << put.status().message();
+  EXPECT_GT(looks, 10);
+  EXPECT_TRUE(partial.empty()) << partial.size() << " partial sizes seen, the first "
+                               << partial.front();
+  EXPECT_EQ(fs::file_size(local_ / "d" / "f.bin"), new_bytes.size());
+  auto listing = ftp->Call("list", json::array{"d"});
+  ASSERT_TRUE(listing.ok()) << listing.status().message();
+  EXPECT_EQ(json::serialize(*listing), R"([{"name":"f.bin","size":33554432,"type":"file"}])");
+  std::vector<std::string> on_disk;
+  for (const fs::directory_entry& entry : fs::directory_iterator(local_ / "d")) {
+    on_disk.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(on_disk, std::vector<std::string>{"f.bin"});
+
+  // A rename the server refuses (the target is a directory) fails the put and takes the
+  // uploaded temporary file away.
+  EXPECT_FALSE(ftp->Call("put", json::array{"d", "x"}).ok());
+  on_disk.clear();
+  for (const fs::directory_entry& entry : fs::directory_iterator(local_)) {
+    on_disk.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(on_disk, std::vector<std::string>{"d"});
 }
 
 // Names the `ls -l` parser must keep whole: runs of spaces, a leading-digit name, a symbolic
