@@ -92,9 +92,11 @@ def prepare_backends(gateway, endpoint_id, redis, pg):
                 {"host": redis["host"], "port": redis["port"], "password": redis["password"],
                  "pool_size": CONCURRENCY})
     backends.pgbench_init(pg)
+    # Plain TCP on both sides (pgbench: backends._pg_env), as before the test server had TLS.
     add_service(gateway, endpoint_id, "pg", "postgres",
                 {"host": pg["host"], "port": pg["port"], "database": pg["database"],
-                 "username": pg["user"], "password": pg["password"], "pool_size": CONCURRENCY})
+                 "username": pg["user"], "password": pg["password"], "ssl_mode": "disable",
+                 "pool_size": CONCURRENCY})
     backends.redis_set(redis, REDIS_BENCHMARK_KEY, VALUE.decode())
     for service in ("c", "r"):
         gateway.check(f"/svc/{service}/set", VALUE)

@@ -261,6 +261,18 @@ banner() {
   [[ $line == "$2"* ]]
 }
 
+# tls_cert DIR OWNER: a self-signed certificate for 127.0.0.1 (no host name) in DIR/tls.crt, its
+# key in DIR/tls.key (mode 600), both owned by OWNER. The certificate is its own CA: clients
+# verify against DIR/tls.crt, exported as tls_ca.
+tls_cert() {
+  local dir=$1 owner=$2
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -subj "/CN=edgegate-test" -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$dir/tls.key" -out "$dir/tls.crt" >/dev/null 2>&1 || die "$CURRENT" "openssl req failed"
+  chmod 600 "$dir/tls.key"
+  chown "$owner:$owner" "$dir/tls.key" "$dir/tls.crt"
+}
+
 # write_info NAME KEY=VALUE... KEY:=JSON...: writes NAME's info.json (strings and raw JSON).
 write_info() {
   local name=$1

@@ -21,8 +21,8 @@ for server_file in "$BACKENDS_SCRIPTS"/servers/*.sh; do source "$server_file"; d
 # packages_for NAME: the Debian packages server NAME and scripts/backends/check.sh need.
 packages_for() {
   case $1 in
-    postgres) echo postgresql-15 postgresql-client-15 ;;
-    mariadb) echo mariadb-server mariadb-client ;;
+    postgres) echo postgresql-15 postgresql-client-15 openssl ;;
+    mariadb) echo mariadb-server mariadb-client openssl ;;
     redis) echo redis-server redis-tools ;;
     memcached) echo memcached ;;
     s3) echo swift swift-proxy swift-account swift-container swift-object memcached curl ;;

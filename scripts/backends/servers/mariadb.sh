@@ -1,6 +1,7 @@
 # MariaDB 10.11 for tests (sourced by up.sh). The server drops to the `mysql` user, so its
 # directory belongs to it; --no-defaults keeps /etc/mysql out. root has no password on the
-# socket; the fixture user `edgegate` logs in over TCP 127.0.0.1 with a password.
+# socket; the fixture user `edgegate` logs in over TCP 127.0.0.1 with a password, with or
+# without TLS (a self-signed certificate for 127.0.0.1, exported as tls_ca).
 
 MARIADB_USER=edgegate MARIADB_PASSWORD=edgegate-pw MARIADB_DATABASE=edgegate_test
 
@@ -10,6 +11,7 @@ start_mariadb() {
   port=$(pick_port mariadb port)
   mkdir -p "$dir/data" "$dir/run" "$dir/tmp"
   chown -R mysql:mysql "$dir"
+  tls_cert "$dir" mysql
   mariadb-install-db --no-defaults --user=mysql --datadir="$dir/data" \
     --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
     >"$dir/install.log" 2>&1 || die mariadb "mariadb-install-db failed (see $dir/install.log)"
@@ -17,14 +19,15 @@ start_mariadb() {
     mariadbd --no-defaults --user=mysql --datadir="$dir/data" --tmpdir="$dir/tmp" \
     --socket="$dir/run/mysqld.sock" --pid-file="$dir/run/mysqld.pid" --port="$port" \
     --bind-address=127.0.0.1 --skip-log-bin --skip-name-resolve \
-    --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=64M
+    --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=64M \
+    --ssl-cert="$dir/tls.crt" --ssl-key="$dir/tls.key"
   wait_for mariadb "mariadb-admin ping" \
     mariadb-admin --no-defaults --socket="$dir/run/mysqld.sock" -uroot ping
   mariadb_fixtures "$dir" "$port"
   write_info mariadb host=127.0.0.1 port:="$port" user="$MARIADB_USER" \
     password="$MARIADB_PASSWORD" database="$MARIADB_DATABASE" admin_user=root admin_password="" \
     url="mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$port/$MARIADB_DATABASE" \
-    socket="$dir/run/mysqld.sock" data_dir="$dir/data" log="$dir/server.log" \
+    socket="$dir/run/mysqld.sock" data_dir="$dir/data" tls_ca="$dir/tls.crt" log="$dir/server.log" \
     pids:="$(pids_json mariadb)"
 }
 

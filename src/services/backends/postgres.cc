@@ -58,6 +58,9 @@ constexpr ConfigKey kKeys[] = {
     {.name = "ssl_mode",
      .type = KeyType::kString,
      .choices = "disable|allow|prefer|require|verify-ca|verify-full"},
+    // The CA certificates (PEM) that verify-ca and verify-full check the server's against; unset:
+    // libpq's default, ~/.postgresql/root.crt of the gateway's user.
+    {.name = "ssl_root_cert", .type = KeyType::kString},
     {.name = "connect_timeout_ms", .type = KeyType::kInt, .min = 1, .max = 600000},
 };
 
@@ -402,6 +405,7 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   std::string user = ConfigString(config, "username");
   std::string password = ConfigString(config, "password");
   std::string ssl_mode = ConfigString(config, "ssl_mode", "prefer");
+  std::string ssl_root_cert = ConfigString(config, "ssl_root_cert");
   // libpq counts whole seconds, and at least 2.
   std::string connect_s = std::to_string(std::max<int64_t>(2, (connect_ms + 999) / 1000));
   std::string options = "-c statement_timeout=" + std::to_string(timeout_ms);
@@ -411,15 +415,17 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
                               "user",
                               "password",
                               "sslmode",
+                              "sslrootcert",
                               "connect_timeout",
                               "client_encoding",
                               "options",
                               "application_name",
                               nullptr};
-  const char* const values[] = {host.c_str(),      port.c_str(),     database.c_str(),
-                                user.c_str(),      password.c_str(), ssl_mode.c_str(),
-                                connect_s.c_str(), "UTF8",           options.c_str(),
-                                "edgegate",        nullptr};
+  // libpq skips a keyword whose value is empty (ssl_root_cert unset).
+  const char* const values[] = {host.c_str(),          port.c_str(),      database.c_str(),
+                                user.c_str(),          password.c_str(),  ssl_mode.c_str(),
+                                ssl_root_cert.c_str(), connect_s.c_str(), "UTF8",
+                                options.c_str(),       "edgegate",        nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/0);
   if (PQstatus(conn) != CONNECTION_OK || PQsetnonblocking(conn, 1) != 0) {
     std::string why = conn != nullptr ? Trimmed(PQerrorMessage(conn)) : "out of memory";
