@@ -109,6 +109,9 @@ check_ftp() {
   curl -fsS "${user[@]}" -T "$WORK/ftp.in" "$url" || fail "passive upload failed"
   curl -fsS "${user[@]}" -o "$WORK/ftp.out" "$url" || fail "passive download failed"
   cmp -s "$WORK/ftp.in" "$WORK/ftp.out" || fail "file read back differs"
+  curl -fsS "${user[@]}" --ssl-reqd --cacert "$EDGEGATE_FTP_TLS_CA" -o "$WORK/ftps.out" "$url" \
+    || fail "download over explicit TLS, verified against tls_ca, failed"
+  cmp -s "$WORK/ftp.in" "$WORK/ftps.out" || fail "file read back over TLS differs"
   [[ -f $EDGEGATE_FTP_HOME/check-$TOKEN.txt ]] || fail "upload is not in $EDGEGATE_FTP_HOME"
   ! curl -fsS --user "$EDGEGATE_FTP_USER:wrong" "$url" -o /dev/null 2>/dev/null \
     || fail "a wrong password was accepted"

@@ -27,7 +27,7 @@ packages_for() {
     memcached) echo memcached ;;
     s3) echo swift swift-proxy swift-account swift-container swift-object memcached curl ;;
     smtp) echo nodejs:node npm:npm curl ;;
-    ftp) echo vsftpd curl ;;
+    ftp) echo vsftpd curl openssl ;;
     sftp) echo openssh-server openssh-client curl ;;
   esac
 }

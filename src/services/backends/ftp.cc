@@ -59,12 +59,14 @@ constexpr ConfigKey kKeys[] = {
     {.name = "passive", .type = KeyType::kBool},
     {.name = "verify_tls", .type = KeyType::kBool},
     {.name = "host_key_sha256", .type = KeyType::kString},
+    {.name = "ca_file", .type = KeyType::kString},
 };
 
 struct Options {
   bool sftp = false;
   bool tls = false;  // ftps: AUTH TLS required
   bool verify_tls = true;
+  std::string ca_file;  // ftps: the CA certificates (PEM) to verify against; empty: the system's
   bool passive = true;
   std::string root;  // URL of base_path, ending in '/': "ftp://h:21/a/b/", "sftp://h:22/~/"
   // base_path as DELE / rm want it: "", "a/b/" or "/abs/". Relative paths are relative to the
@@ -412,6 +414,9 @@ class FtpConnection final : public Connection {
       curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+      if (!options_.ca_file.empty()) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+      }
     }
     if (!options_.passive) {
       curl_easy_setopt(h, CURLOPT_FTPPORT, "-");
@@ -519,10 +524,20 @@ base::Result<std::string> UrlHost(const json::object& config) {
 
 bool IsSftp(const json::object& config) { return ConfigString(config, "protocol") == "sftp"; }
 
+// config.ca_file, which only FTPS uses.
+base::Result<std::string> CaFile(const json::object& config) {
+  std::string path = ConfigString(config, "ca_file");
+  if (!path.empty() && ConfigString(config, "protocol") != "ftps") {
+    return base::FieldError("config.ca_file", "config.ca_file applies to protocol ftps only");
+  }
+  return path;
+}
+
 // ServiceType::validate: what Connect refuses before it reaches the network.
 base::Status Validate(const json::object& config) {
   RETURN_IF_ERROR(UrlHost(config).status());
   RETURN_IF_ERROR(CheckBasePath(ConfigString(config, "base_path")));
+  RETURN_IF_ERROR(CaFile(config).status());
   return HostKeyFingerprint(config, IsSftp(config)).status();
 }
 
@@ -538,6 +553,7 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   o.password = ConfigString(config, "password");
   o.private_key = ConfigString(config, "private_key_path");
   ASSIGN_OR_RETURN(o.host_key_sha256, HostKeyFingerprint(config, o.sftp));
+  ASSIGN_OR_RETURN(o.ca_file, CaFile(config));
   o.timeout_ms = config.contains("timeout_seconds") && !config.at("timeout_seconds").is_null()
                      ? ConfigInt(config, "timeout_seconds", 5) * 1000
                      : ConfigInt(config, "timeout_ms", 5000);

@@ -339,13 +339,53 @@ TEST(FtpActiveTest, ActiveModeAndAbsoluteBasePath) {
   fs::remove_all(local);
 }
 
-TEST(FtpActiveTest, FtpsAgainstAPlainServerIsRefused) {
+// The test vsftpd offers explicit TLS with a self-signed certificate for 127.0.0.1 (env.json
+// tls_ca). FTPS verified against that CA carries the login and the files; without it the
+// certificate is refused (the system's CAs do not know it), unless verify_tls is false; by a
+// name the certificate does not carry it is refused too.
+TEST(FtpsTest, ExplicitTlsVerifiedAgainstTheConfiguredCa) {
   auto env = REQUIRE_BACKEND("ftp");
-  json::object config = Config(env, "ftps", "");
-  config["verify_tls"] = false;
+  const std::string ca(env.at("tls_ca").as_string());
+  const std::string log_path(env.at("log").as_string());
+  const uintmax_t log_start = fs::file_size(log_path);
+  fs::path local =
+      fs::path(std::string(env.at("home").as_string())) / ("eg-mail-tls-" + base::RandomHex(6));
+  json::object config = Config(env, "ftps", local.filename().string());
+  config["ca_file"] = ca;
   auto ftp = Connect(config);
-  ASSERT_FALSE(ftp.ok());
-  EXPECT_EQ(ftp.status().code(), base::Code::kUnavailable) << ftp.status().message();
+  ASSERT_TRUE(ftp.ok()) << ftp.status().message();
+  ASSERT_TRUE((*ftp)->Call("put", json::array{"t.bin", AllBytes()}).ok());
+  EXPECT_EQ(ReadFile(local / "t.bin"), AllBytes());
+  EXPECT_EQ((*ftp)->Call("get", json::array{"t.bin"})->as_string(), AllBytes());
+  fs::remove_all(local);
+  // In the server's protocol log, this session protected its data connections: PROT P.
+  std::ifstream log(log_path);
+  log.seekg(static_cast<std::streamoff>(log_start));
+  std::stringstream since;
+  since << log.rdbuf();
+  EXPECT_NE(since.str().find("200 PROT now Private."), std::string::npos) << since.str();
+
+  json::object unverified = Config(env, "ftps", "");
+  auto refused = Connect(unverified);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("certificate"), std::string::npos)
+      << refused.status().message();
+  unverified["verify_tls"] = false;
+  EXPECT_TRUE(Connect(unverified).ok());
+
+  json::object by_name = Config(env, "ftps", "");
+  by_name["host"] = "localhost";
+  by_name["ca_file"] = ca;
+  auto wrong_name = Connect(by_name);
+  ASSERT_FALSE(wrong_name.ok());
+  EXPECT_EQ(wrong_name.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(wrong_name.status().message().find("subject name"), std::string::npos)
+      << wrong_name.status().message();
+
+  json::object plain = Config(env, "ftp", "");
+  plain["ca_file"] = ca;
+  EXPECT_EQ(Connect(plain).status().field(), "config.ca_file");
 }
 
 }  // namespace
