@@ -81,12 +81,20 @@ check_smtp() {
       --mail-rcpt c@example.test --upload-file "$WORK/mail" || fail "sending with AUTH $method failed"
     smtp_captured "$method" || fail "no captured message for AUTH $method"
   done
+  printf 'From: a@example.test\r\nTo: b@example.test\r\nSubject: %s starttls\r\n\r\nhello\r\n' \
+    "$TOKEN" >"$WORK/mail"
+  curl -fsS "$url" --ssl-reqd --cacert "$EDGEGATE_SMTP_TLS_CA" \
+    --user "$EDGEGATE_SMTP_USER:$EDGEGATE_SMTP_PASSWORD" --mail-from a@example.test \
+    --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file "$WORK/mail" \
+    || fail "sending over STARTTLS, verified against tls_ca, failed"
+  smtp_captured starttls || fail "no captured message for STARTTLS"
   ! curl -fsS "$url" --user "$EDGEGATE_SMTP_USER:wrong" --mail-from a@example.test \
     --mail-rcpt b@example.test --upload-file "$WORK/mail" 2>/dev/null \
     || fail "a wrong password was accepted"
 }
 
-# smtp_captured METHOD: true if the capture directory has the message just sent with METHOD.
+# smtp_captured METHOD: true if the capture directory has the message just sent with METHOD
+# (PLAIN, LOGIN, none, or starttls: a login over STARTTLS, which the capture must record).
 smtp_captured() {
   "$PY" - "$EDGEGATE_SMTP_CAPTURE_DIR" "$TOKEN $1" "$1" "$EDGEGATE_SMTP_USER" <<'EOF'
 import json, pathlib, sys
@@ -96,7 +104,7 @@ for f in pathlib.Path(folder).glob("*.json"):
     if f"Subject: {subject}\r\n" in m["raw"]:
         want_user = None if method == "none" else user
         ok = (m["from"] == "a@example.test" and m["to"] == ["b@example.test", "c@example.test"]
-              and m["auth_user"] == want_user)
+              and m["auth_user"] == want_user and m["tls"] == (method == "starttls"))
         sys.exit(0 if ok else 1)
 sys.exit(1)
 EOF

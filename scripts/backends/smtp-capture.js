@@ -1,22 +1,24 @@
 // SMTP capture server for the backend tests: accepts every message and writes it as one JSON
 // file into a directory, for assertions (tests/e2e/backends.py smtp_messages()).
 //
-// Usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD   (listens on 127.0.0.1 only)
+// Usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD [TLS_KEY TLS_CERT]
+// (listens on 127.0.0.1 only)
 //
-// AUTH PLAIN and LOGIN are offered without TLS; USER/PASSWORD is the only valid login (anything
-// else gets 535), and unauthenticated senders are accepted too. A file is
+// AUTH PLAIN and LOGIN are offered with or without TLS; USER/PASSWORD is the only valid login
+// (anything else gets 535), and unauthenticated senders are accepted too. STARTTLS is offered
+// when a key and certificate are given (not required). A file is
 // <ms-since-epoch>-<seq>.json = {"from", "to": [...], "raw": full RFC 5322 text, "auth_user":
-// user or null, "received_at": ISO time}; it is written under a temporary name and renamed, so
-// a reader never sees half a message.
+// user or null, "tls": whether the session ran STARTTLS, "received_at": ISO time}; it is written
+// under a temporary name and renamed, so a reader never sees half a message.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const { SMTPServer } = require('smtp-server');
 
-const [port, captureDir, user, password] = process.argv.slice(2);
-if (!port || !captureDir || !user || !password) {
-  console.error('usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD');
+const [port, captureDir, user, password, tlsKey, tlsCert] = process.argv.slice(2);
+if (!port || !captureDir || !user || !password || Boolean(tlsKey) !== Boolean(tlsCert)) {
+  console.error('usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD [TLS_KEY TLS_CERT]');
   process.exit(2);
 }
 fs.mkdirSync(captureDir, { recursive: true });
@@ -29,6 +31,7 @@ function save(session, raw) {
     to: session.envelope.rcptTo.map((r) => r.address),
     raw: raw.toString('utf8'),
     auth_user: session.user || null,
+    tls: Boolean(session.secure),
     received_at: new Date().toISOString(),
   };
   const name = `${Date.now()}-${String(sequence++).padStart(6, '0')}.json`;
@@ -43,7 +46,9 @@ const server = new SMTPServer({
   authMethods: ['PLAIN', 'LOGIN'],
   authOptional: true,
   allowInsecureAuth: true,
-  disabledCommands: ['STARTTLS'],
+  ...(tlsKey
+    ? { key: fs.readFileSync(tlsKey), cert: fs.readFileSync(tlsCert) }
+    : { disabledCommands: ['STARTTLS'] }),
   logger: false,
   onAuth(auth, session, callback) {
     if (auth.username === user && auth.password === password) {

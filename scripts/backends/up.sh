@@ -26,7 +26,7 @@ packages_for() {
     redis) echo redis-server redis-tools ;;
     memcached) echo memcached ;;
     s3) echo swift swift-proxy swift-account swift-container swift-object memcached curl ;;
-    smtp) echo nodejs:node npm:npm curl ;;
+    smtp) echo nodejs:node npm:npm curl openssl ;;
     ftp) echo vsftpd curl openssl ;;
     sftp) echo openssh-server openssh-client curl ;;
   esac

@@ -1,5 +1,6 @@
 # SMTP capture for tests (sourced by up.sh): scripts/backends/smtp-capture.js (npm smtp-server),
-# AUTH PLAIN/LOGIN or none, each message written as JSON into DIR/messages.
+# AUTH PLAIN/LOGIN or none, STARTTLS offered (not required) with a self-signed certificate for
+# 127.0.0.1 (tls_ca), each message written as JSON into DIR/messages.
 
 SMTP_USER=egsmtp SMTP_PASSWORD=egsmtp-pw
 # npm packages live outside the source tree (.cache/ is git-ignored), reused between runs.
@@ -25,10 +26,12 @@ start_smtp() {
   local dir=$1 port
   port=$(pick_port smtp port)
   mkdir -p "$dir/messages"
+  tls_cert "$dir" root
   NODE_PATH=$SMTP_NPM_DIR/node_modules launch smtp "$dir/server.log" \
-    node "$BACKENDS_SCRIPTS/smtp-capture.js" "$port" "$dir/messages" "$SMTP_USER" "$SMTP_PASSWORD"
+    node "$BACKENDS_SCRIPTS/smtp-capture.js" "$port" "$dir/messages" "$SMTP_USER" "$SMTP_PASSWORD" \
+    "$dir/tls.key" "$dir/tls.crt"
   wait_for smtp "220 greeting" banner "$port" 220
   write_info smtp host=127.0.0.1 port:="$port" user="$SMTP_USER" password="$SMTP_PASSWORD" \
-    auth_methods:='["PLAIN", "LOGIN"]' auth_optional:=true tls:=false \
+    auth_methods:='["PLAIN", "LOGIN"]' auth_optional:=true starttls:=true tls_ca="$dir/tls.crt" \
     capture_dir="$dir/messages" log="$dir/server.log" pids:="$(pids_json smtp)"
 }

@@ -29,11 +29,17 @@ constexpr ConfigKey kKeys[] = {
     {.name = "encryption", .type = KeyType::kString, .choices = "none|starttls|tls"},
     {.name = "from_address", .type = KeyType::kString, .required = true},
     {.name = "from_name", .type = KeyType::kString},
+    // With encryption starttls or tls: whether the server's certificate is verified (default
+    // true), and against which CA certificates (PEM; default the system's).
+    {.name = "verify_tls", .type = KeyType::kBool},
+    {.name = "ca_file", .type = KeyType::kString},
 };
 
 struct Options {
   std::string url;  // smtp://host:port or smtps://host:port
   bool starttls = false;
+  bool verify_tls = true;
+  std::string ca_file;  // empty: the system's CAs
   std::string username, password;
   curl::RequestOptions request;  // the config's timeout_ms
 };
@@ -123,6 +129,11 @@ class EmailConnection final : public Connection {
     if (options_.starttls) {
       curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     }
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
     if (!options_.username.empty()) {
       curl_easy_setopt(h, CURLOPT_USERNAME, options_.username.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
@@ -151,6 +162,12 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   options.url = (encryption == "tls" ? "smtps://" : "smtp://") + host + ":" +
                 std::to_string(ConfigInt(config, "port", default_port));
   options.starttls = encryption == "starttls";
+  options.verify_tls = ConfigBool(config, "verify_tls", true);
+  options.ca_file = ConfigString(config, "ca_file");
+  if (!options.ca_file.empty() && encryption == "none") {
+    return base::FieldError("config.ca_file",
+                            "config.ca_file applies to encryption starttls or tls only");
+  }
   options.username = ConfigString(config, "username");
   options.password = ConfigString(config, "password");
   options.request.timeout_ms = ConfigInt(config, "timeout_ms", 5000);

@@ -151,15 +151,49 @@ TEST(EmailTest, WrongPasswordFailsToConnectWithTheServersReason) {
       << email.status().message();
 }
 
-TEST(EmailTest, StarttlsAgainstAServerWithoutItIsRefused) {
+// The capture server offers STARTTLS with a self-signed certificate for 127.0.0.1 (env.json
+// tls_ca) and records whether a message came over TLS. encryption starttls, verified against
+// that CA, sends over TLS (the login included); "none" does not. Without the CA the certificate
+// is refused unless verify_tls is false, and under a name the certificate lacks it is refused.
+TEST(EmailTest, StarttlsVerifiedAgainstTheConfiguredCaCarriesTheMessage) {
   auto env = REQUIRE_BACKEND("smtp");
-  json::object config = Config(env);
-  config["encryption"] = "starttls";  // the capture server disables STARTTLS
-  auto email = Connect(config);
-  ASSERT_FALSE(email.ok());
-  EXPECT_EQ(email.status().code(), base::Code::kUnavailable);
-  EXPECT_NE(email.status().message().find("STARTTLS"), std::string::npos)
-      << email.status().message();
+  const std::string ca(env.at("tls_ca").as_string());
+  auto sent_over_tls = [&](json::object config) -> std::optional<bool> {
+    auto email = Connect(config);
+    EXPECT_TRUE(email.ok()) << email.status().message();
+    if (!email.ok()) return std::nullopt;
+    auto result = (*email)->Call(
+        "send", json::array{json::object{
+                    {"to", "tls@example.com"}, {"subject", "tls?"}, {"text", "body"}}});
+    EXPECT_TRUE(result.ok()) << result.status().message();
+    if (!result.ok()) return std::nullopt;
+    auto captured = Captured(env, std::string(result->at("message_id").as_string()));
+    EXPECT_TRUE(captured) << "not captured";
+    if (!captured) return std::nullopt;
+    EXPECT_EQ(captured->at("auth_user"), env.at("user"));
+    return captured->at("tls").as_bool();
+  };
+  json::object verified = Config(env);
+  verified["encryption"] = "starttls";
+  verified["ca_file"] = ca;
+  EXPECT_EQ(sent_over_tls(verified), std::optional<bool>(true));
+  EXPECT_EQ(sent_over_tls(Config(env)), std::optional<bool>(false));
+
+  json::object unverified = Config(env);
+  unverified["encryption"] = "starttls";
+  auto refused = Connect(unverified);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("certificate"), std::string::npos)
+      << refused.status().message();
+  unverified["verify_tls"] = false;
+  EXPECT_EQ(sent_over_tls(unverified), std::optional<bool>(true));
+
+  verified["host"] = "localhost";
+  auto wrong_name = Connect(verified);
+  ASSERT_FALSE(wrong_name.ok());
+  EXPECT_NE(wrong_name.status().message().find("subject name"), std::string::npos)
+      << wrong_name.status().message();
 }
 
 TEST(EmailTest, UnreachableServerIsUnavailable) {
@@ -273,6 +307,9 @@ TEST(EmailTest, BadArgumentsAndConfigAreRefused) {
   json::object bad_encryption = Config(env);
   bad_encryption["encryption"] = "ssl";
   EXPECT_EQ(Connect(bad_encryption).status().field(), "config.encryption");
+  json::object ca_without_tls = Config(env);
+  ca_without_tls["ca_file"] = "/etc/ssl/certs/ca-certificates.crt";
+  EXPECT_EQ(Connect(ca_without_tls).status().field(), "config.ca_file");
 }
 
 }  // namespace
