@@ -128,6 +128,18 @@ json::value MustCall(Connection& c, std::string_view op, json::array args) {
   return r.ok() ? std::move(r).value() : json::value();
 }
 
+::testing::AssertionResult FailedWith(const base::Status& status, base::Code code,
+                                      std::string_view text) {
+  if (!status.ok() && status.code() == code && status.message().find(text) != std::string::npos) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << (status.ok() ? "succeeded"
+                         : "failed with code " + std::to_string(static_cast<int>(status.code())) +
+                               ": " + status.message())
+         << "; expected code " << static_cast<int>(code) << " and \"" << text << "\"";
+}
+
 std::string TestKey(std::string_view suffix) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   return "edgegate-test:" + std::to_string(getpid()) + ":" + info->name() + ":" +

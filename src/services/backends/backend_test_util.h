@@ -84,6 +84,11 @@ std::unique_ptr<Connection> MustConnect(const ServiceType& type, const boost::js
 // the op, its arguments and the error.
 boost::json::value MustCall(Connection& c, std::string_view op, boost::json::array args);
 
+// For EXPECT_TRUE: `status` failed with `code` and its message contains `text` (a refused
+// connect's reason). The failure message shows the status.
+::testing::AssertionResult FailedWith(const base::Status& status, base::Code code,
+                                      std::string_view text);
+
 // A key unique to this test and process ("edgegate-test:<pid>:<test>:<suffix>"), so parallel runs
 // and reruns against one cache server never collide.
 std::string TestKey(std::string_view suffix);

@@ -68,11 +68,8 @@ TEST_F(PostgresTest, SslModeEncryptsAndTheVerifyingModesCheckTheServer) {
   // verify-full, and still passes verify-ca (which does not check the name).
   json::object by_name = ConfigOf(env, {{"ssl_mode", "verify-full"}, {"ssl_root_cert", ca}});
   by_name["host"] = "localhost";
-  auto refused = PostgresType().connect(by_name);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), base::Code::kUnavailable);
-  EXPECT_NE(refused.status().message().find("does not match host name"), std::string::npos)
-      << refused.status().message();
+  EXPECT_TRUE(testing::FailedWith(PostgresType().connect(by_name).status(),
+                                  base::Code::kUnavailable, "does not match host name"));
   by_name["ssl_mode"] = "verify-ca";
   EXPECT_TRUE(PostgresType().connect(by_name).ok());
 
@@ -86,9 +83,8 @@ TEST_F(PostgresTest, SslModeEncryptsAndTheVerifyingModesCheckTheServer) {
   auto unverified =
       PostgresType().connect(ConfigOf(env, {{"ssl_mode", "verify-ca"}, {"ssl_root_cert", other}}));
   std::remove(other.c_str());
-  ASSERT_FALSE(unverified.ok());
-  EXPECT_NE(unverified.status().message().find("certificate verify failed"), std::string::npos)
-      << unverified.status().message();
+  EXPECT_TRUE(testing::FailedWith(unverified.status(), base::Code::kUnavailable,
+                                  "certificate verify failed"));
 }
 
 TEST_F(PostgresTest, RoundTripsTextBinaryNullAndNumbers) {
