@@ -41,8 +41,19 @@ constexpr ConfigKey kKeys[] = {
     {.name = "username", .type = KeyType::kString, .required = true},
     {.name = "password", .type = KeyType::kString, .secret = true},
     {.name = "use_ssl", .type = KeyType::kBool},
+    // With use_ssl: the CA certificates (PEM) the server's certificate is verified against, name
+    // included. Unset: the session is encrypted but the server is not verified.
+    {.name = "ssl_ca", .type = KeyType::kString},
     {.name = "connect_timeout_ms", .type = KeyType::kInt, .min = 1, .max = 600000},
 };
+
+// ServiceType::validate: ssl_ca means nothing without use_ssl.
+base::Status Validate(const json::object& config) {
+  if (!ConfigString(config, "ssl_ca").empty() && !ConfigBool(config, "use_ssl", false)) {
+    return base::FieldError("config.ssl_ca", "config.ssl_ca needs use_ssl: true");
+  }
+  return base::OkStatus();
+}
 
 // Client and server errors that mean the connection is gone: the actor must reconnect.
 bool IsConnectionLost(unsigned int error) {
@@ -444,8 +455,14 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &io_s);
   mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  const std::string ssl_ca = ConfigString(config, "ssl_ca");
+  my_bool verify_server = 1;
   if (ConfigBool(config, "use_ssl", false)) {
     mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &enforce_ssl);
+    if (!ssl_ca.empty()) {
+      mysql_options(mysql, MYSQL_OPT_SSL_CA, ssl_ca.c_str());
+      mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify_server);
+    }
   }
   std::string host = ConfigString(config, "host");
   std::string user = ConfigString(config, "username");
@@ -472,7 +489,7 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
 }  // namespace
 
 const ServiceType& MysqlType() {
-  static const ServiceType type{"mysql", Kind::kDatabase, kKeys, &Connect, false, 4};
+  static const ServiceType type{"mysql", Kind::kDatabase, kKeys, &Connect, false, 4, 1, &Validate};
   return type;
 }
 

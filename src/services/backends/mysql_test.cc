@@ -7,7 +7,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
+#include "base/random.h"
 #include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/test_env.h"
@@ -204,6 +207,32 @@ TEST_F(MysqlTest, UseSslMeansAnEncryptedSession) {
   EXPECT_NE(with_ssl, "") << "use_ssl connected without TLS";
   EXPECT_EQ(with_ssl.find('('), std::string::npos) << with_ssl;
   EXPECT_EQ(cipher_of(false), "");
+}
+
+// With ssl_ca the server's certificate is verified: the test server's own CA (env.json tls_ca)
+// connects, another self-signed root is refused, and ssl_ca without use_ssl is a config error.
+TEST_F(MysqlTest, SslCaVerifiesTheServer) {
+  auto env = REQUIRE_BACKEND("mariadb");
+  const std::string ca(env.at("tls_ca").as_string());
+  auto verified = MustConnect(ConfigOf(env, {{"use_ssl", true}, {"ssl_ca", ca}}));
+  ASSERT_NE(verified, nullptr);
+  EXPECT_NE(Rows(*verified, {"SHOW SESSION STATUS LIKE 'Ssl_cipher'"}).at(0).at(1), "");
+
+  const std::string other = ::testing::TempDir() + "eg-other-ca-" + base::RandomHex(4) + ".pem";
+  const std::string make_other =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=other -keyout /dev/null -out " +
+      other + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make_other.c_str()), 0) << make_other;
+  auto refused = MysqlType().connect(ConfigOf(env, {{"use_ssl", true}, {"ssl_ca", other}}));
+  std::remove(other.c_str());
+  EXPECT_TRUE(testing::FailedWith(refused.status(), base::Code::kUnavailable,
+                                  "TLS/SSL error: self-signed certificate"));
+
+  json::object without_ssl = ConfigOf(env);
+  without_ssl["ssl_ca"] = ca;
+  auto invalid = ValidateConfig(MysqlType(), without_ssl);
+  EXPECT_EQ(invalid.status().field(), "config.ssl_ca");
 }
 
 TEST_F(MysqlTest, StatementTimeoutBoundsASlowStatement) {
