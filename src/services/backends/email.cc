@@ -146,6 +146,23 @@ class EmailConnection final : public Connection {
   const mime::Sender sender_;
 };
 
+// config.ca_file, which only encrypted sessions use.
+base::Status CheckCaFile(const json::object& config) {
+  if (!ConfigString(config, "ca_file").empty() &&
+      ConfigString(config, "encryption", "none") == "none") {
+    return base::FieldError("config.ca_file",
+                            "config.ca_file applies to encryption starttls or tls only");
+  }
+  return base::OkStatus();
+}
+
+// ServiceType::validate: what Connect refuses before it reaches the network.
+base::Status Validate(const json::object& config) {
+  RETURN_IF_ERROR(mime::CheckSender(
+      mime::Sender{ConfigString(config, "from_address"), ConfigString(config, "from_name")}));
+  return CheckCaFile(config);
+}
+
 base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   mime::Sender sender{ConfigString(config, "from_address"), ConfigString(config, "from_name")};
   RETURN_IF_ERROR(mime::CheckSender(sender));
@@ -164,10 +181,7 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   options.starttls = encryption == "starttls";
   options.verify_tls = ConfigBool(config, "verify_tls", true);
   options.ca_file = ConfigString(config, "ca_file");
-  if (!options.ca_file.empty() && encryption == "none") {
-    return base::FieldError("config.ca_file",
-                            "config.ca_file applies to encryption starttls or tls only");
-  }
+  RETURN_IF_ERROR(CheckCaFile(config));
   options.username = ConfigString(config, "username");
   options.password = ConfigString(config, "password");
   options.request.timeout_ms = ConfigInt(config, "timeout_ms", 5000);
@@ -181,7 +195,7 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
 }  // namespace
 
 const ServiceType& EmailType() {
-  static const ServiceType type{"email", Kind::kEmail, kKeys, &Connect, false, 2};
+  static const ServiceType type{"email", Kind::kEmail, kKeys, &Connect, false, 2, 1, &Validate};
   return type;
 }
 
