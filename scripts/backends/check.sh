@@ -88,13 +88,21 @@ check_smtp() {
     --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file "$WORK/mail" \
     || fail "sending over STARTTLS, verified against tls_ca, failed"
   smtp_captured starttls || fail "no captured message for STARTTLS"
+  printf 'From: a@example.test\r\nTo: b@example.test\r\nSubject: %s smtps\r\n\r\nhello\r\n' \
+    "$TOKEN" >"$WORK/mail"
+  curl -fsS "smtps://127.0.0.1:$EDGEGATE_SMTP_TLS_PORT" --cacert "$EDGEGATE_SMTP_TLS_CA" \
+    --user "$EDGEGATE_SMTP_USER:$EDGEGATE_SMTP_PASSWORD" --mail-from a@example.test \
+    --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file "$WORK/mail" \
+    || fail "sending over implicit TLS, verified against tls_ca, failed"
+  smtp_captured smtps || fail "no captured message for implicit TLS"
   ! curl -fsS "$url" --user "$EDGEGATE_SMTP_USER:wrong" --mail-from a@example.test \
     --mail-rcpt b@example.test --upload-file "$WORK/mail" 2>/dev/null \
     || fail "a wrong password was accepted"
 }
 
 # smtp_captured METHOD: true if the capture directory has the message just sent with METHOD
-# (PLAIN, LOGIN, none, or starttls: a login over STARTTLS, which the capture must record).
+# (PLAIN, LOGIN, none, or starttls / smtps: a login over STARTTLS / implicit TLS, which the
+# capture must record as encrypted).
 smtp_captured() {
   "$PY" - "$EDGEGATE_SMTP_CAPTURE_DIR" "$TOKEN $1" "$1" "$EDGEGATE_SMTP_USER" <<'EOF'
 import json, pathlib, sys
@@ -104,7 +112,7 @@ for f in pathlib.Path(folder).glob("*.json"):
     if f"Subject: {subject}\r\n" in m["raw"]:
         want_user = None if method == "none" else user
         ok = (m["from"] == "a@example.test" and m["to"] == ["b@example.test", "c@example.test"]
-              and m["auth_user"] == want_user and m["tls"] == (method == "starttls"))
+              and m["auth_user"] == want_user and m["tls"] == (method in ("starttls", "smtps")))
         sys.exit(0 if ok else 1)
 sys.exit(1)
 EOF

@@ -1,14 +1,15 @@
 // SMTP capture server for the backend tests: accepts every message and writes it as one JSON
 // file into a directory, for assertions (tests/e2e/backends.py smtp_messages()).
 //
-// Usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD [TLS_KEY TLS_CERT]
+// Usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD [TLS_KEY TLS_CERT [TLS_PORT]]
 // (listens on 127.0.0.1 only)
 //
 // AUTH PLAIN and LOGIN are offered with or without TLS; USER/PASSWORD is the only valid login
 // (anything else gets 535), and unauthenticated senders are accepted too. STARTTLS is offered
-// when a key and certificate are given (not required). A file is
+// on PORT when a key and certificate are given (not required); with TLS_PORT too, that port
+// speaks implicit TLS (SMTPS: TLS from the first byte). A file is
 // <ms-since-epoch>-<seq>.json = {"from", "to": [...], "raw": full RFC 5322 text, "auth_user":
-// user or null, "tls": whether the session ran STARTTLS, "received_at": ISO time}; it is written
+// user or null, "tls": whether the session was encrypted, "received_at": ISO time}; it is written
 // under a temporary name and renamed, so a reader never sees half a message.
 'use strict';
 
@@ -16,9 +17,11 @@ const fs = require('fs');
 const path = require('path');
 const { SMTPServer } = require('smtp-server');
 
-const [port, captureDir, user, password, tlsKey, tlsCert] = process.argv.slice(2);
-if (!port || !captureDir || !user || !password || Boolean(tlsKey) !== Boolean(tlsCert)) {
-  console.error('usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD [TLS_KEY TLS_CERT]');
+const [port, captureDir, user, password, tlsKey, tlsCert, tlsPort] = process.argv.slice(2);
+if (!port || !captureDir || !user || !password || Boolean(tlsKey) !== Boolean(tlsCert) ||
+    (tlsPort && !tlsKey)) {
+  console.error(
+    'usage: node smtp-capture.js PORT CAPTURE_DIR USER PASSWORD [TLS_KEY TLS_CERT [TLS_PORT]]');
   process.exit(2);
 }
 fs.mkdirSync(captureDir, { recursive: true });
@@ -41,7 +44,7 @@ function save(session, raw) {
   return name;
 }
 
-const server = new SMTPServer({
+const options = {
   name: 'edgegate-smtp-capture',
   authMethods: ['PLAIN', 'LOGIN'],
   authOptional: true,
@@ -71,10 +74,24 @@ const server = new SMTPServer({
       }
     });
   },
-});
+};
 
-server.on('error', (err) => console.error(`smtp error: ${err.message}`));
-server.listen(Number(port), '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`));
+const servers = [[new SMTPServer(options), port]];
+if (tlsPort) {
+  servers.push([new SMTPServer({ ...options, secure: true }), tlsPort]);
+}
+for (const [server, serverPort] of servers) {
+  server.on('error', (err) => console.error(`smtp error: ${err.message}`));
+  server.listen(Number(serverPort), '127.0.0.1',
+                () => console.log(`listening on 127.0.0.1:${serverPort}`));
+}
 for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    let open = servers.length;
+    for (const [server] of servers) {
+      server.close(() => {
+        if (--open === 0) process.exit(0);
+      });
+    }
+  });
 }

@@ -21,17 +21,23 @@ smtp_npm_install() {
     || { log "smtp: npm ci failed in $SMTP_NPM_DIR"; exit 1; }
 }
 
-# start_smtp DIR: starts the capture server and waits for its 220 greeting.
+# start_smtp DIR: starts the capture server (STARTTLS on port, implicit TLS on tls_port) and
+# waits for its 220 greeting on both.
 start_smtp() {
-  local dir=$1 port
+  local dir=$1 port tls_port
   port=$(pick_port smtp port)
+  tls_port=$(pick_port smtp tls_port)
+  while [[ $tls_port == "$port" ]]; do tls_port=$(free_ports 1); done  # both unbound yet
   mkdir -p "$dir/messages"
   tls_cert "$dir" root
   NODE_PATH=$SMTP_NPM_DIR/node_modules launch smtp "$dir/server.log" \
     node "$BACKENDS_SCRIPTS/smtp-capture.js" "$port" "$dir/messages" "$SMTP_USER" "$SMTP_PASSWORD" \
-    "$dir/tls.key" "$dir/tls.crt"
+    "$dir/tls.key" "$dir/tls.crt" "$tls_port"
   wait_for smtp "220 greeting" banner "$port" 220
-  write_info smtp host=127.0.0.1 port:="$port" user="$SMTP_USER" password="$SMTP_PASSWORD" \
-    auth_methods:='["PLAIN", "LOGIN"]' auth_optional:=true starttls:=true tls_ca="$dir/tls.crt" \
-    capture_dir="$dir/messages" log="$dir/server.log" pids:="$(pids_json smtp)"
+  wait_for smtp "220 greeting over implicit TLS" curl -fsS -o /dev/null --max-time 5 \
+    --cacert "$dir/tls.crt" -X NOOP "smtps://127.0.0.1:$tls_port"
+  write_info smtp host=127.0.0.1 port:="$port" tls_port:="$tls_port" user="$SMTP_USER" \
+    password="$SMTP_PASSWORD" auth_methods:='["PLAIN", "LOGIN"]' auth_optional:=true \
+    starttls:=true tls_ca="$dir/tls.crt" capture_dir="$dir/messages" log="$dir/server.log" \
+    pids:="$(pids_json smtp)"
 }

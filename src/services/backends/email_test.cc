@@ -151,11 +151,12 @@ TEST(EmailTest, WrongPasswordFailsToConnectWithTheServersReason) {
       << email.status().message();
 }
 
-// The capture server offers STARTTLS with a self-signed certificate for 127.0.0.1 (env.json
-// tls_ca) and records whether a message came over TLS. encryption starttls, verified against
-// that CA, sends over TLS (the login included); "none" does not. Without the CA the certificate
+// The capture server offers STARTTLS, and implicit TLS on tls_port, with a self-signed
+// certificate for 127.0.0.1 (env.json tls_ca), and records whether a message came over TLS.
+// encryption starttls or tls, verified against that CA, sends over TLS (the login included);
+// "none" does not. Without the CA the certificate
 // is refused unless verify_tls is false, and under a name the certificate lacks it is refused.
-TEST(EmailTest, StarttlsVerifiedAgainstTheConfiguredCaCarriesTheMessage) {
+TEST(EmailTest, TlsVerifiedAgainstTheConfiguredCaCarriesTheMessage) {
   auto env = REQUIRE_BACKEND("smtp");
   const std::string ca(env.at("tls_ca").as_string());
   auto sent_over_tls = [&](json::object config) -> std::optional<bool> {
@@ -178,6 +179,11 @@ TEST(EmailTest, StarttlsVerifiedAgainstTheConfiguredCaCarriesTheMessage) {
   verified["ca_file"] = ca;
   EXPECT_EQ(sent_over_tls(verified), std::optional<bool>(true));
   EXPECT_EQ(sent_over_tls(Config(env)), std::optional<bool>(false));
+  json::object implicit = Config(env);  // SMTPS: TLS from the first byte, on tls_port
+  implicit["encryption"] = "tls";
+  implicit["port"] = env.at("tls_port");
+  implicit["ca_file"] = ca;
+  EXPECT_EQ(sent_over_tls(implicit), std::optional<bool>(true));
 
   json::object unverified = Config(env);
   unverified["encryption"] = "starttls";
