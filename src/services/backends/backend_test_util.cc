@@ -9,9 +9,12 @@
 #include <boost/json/parse.hpp>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
+#include "base/random.h"
 #include "services/backends/test_env.h"
 #include "services/catalog.h"
 
@@ -126,6 +129,26 @@ json::value MustCall(Connection& c, std::string_view op, json::array args) {
   auto r = c.Call(op, args);
   EXPECT_TRUE(r.ok()) << op << " " << args << ": " << r.status().message();
   return r.ok() ? std::move(r).value() : json::value();
+}
+
+UnrelatedRoot::UnrelatedRoot() {
+  const std::string path =
+      ::testing::TempDir() + "eg-unrelated-root-" + base::RandomHex(6) + ".pem";
+  const std::string command =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=unrelated -keyout /dev/null -out " +
+      path + " >/dev/null 2>&1";
+  if (std::system(command.c_str()) == 0) {
+    path_ = path;
+  } else {
+    ADD_FAILURE() << "failed: " << command;
+  }
+}
+
+UnrelatedRoot::~UnrelatedRoot() {
+  if (!path_.empty()) {
+    std::remove(path_.c_str());
+  }
 }
 
 ::testing::AssertionResult FailedWith(const base::Status& status, base::Code code,

@@ -84,6 +84,21 @@ std::unique_ptr<Connection> MustConnect(const ServiceType& type, const boost::js
 // the op, its arguments and the error.
 boost::json::value MustCall(Connection& c, std::string_view op, boost::json::array args);
 
+// A self-signed certificate made now with the openssl tool, in a fresh PEM file that the
+// destructor removes: a root that signed none of the test servers' certificates. path() is empty
+// (and the test has failed) if openssl did not run.
+class UnrelatedRoot {
+ public:
+  UnrelatedRoot();
+  ~UnrelatedRoot();
+  UnrelatedRoot(const UnrelatedRoot&) = delete;
+  UnrelatedRoot& operator=(const UnrelatedRoot&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // For EXPECT_TRUE: `status` failed with `code` and its message contains `text` (a refused
 // connect's reason). The failure message shows the status.
 ::testing::AssertionResult FailedWith(const base::Status& status, base::Code code,

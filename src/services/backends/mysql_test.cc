@@ -7,10 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
-#include "base/random.h"
 #include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/test_env.h"
@@ -218,14 +215,9 @@ TEST_F(MysqlTest, SslCaVerifiesTheServer) {
   ASSERT_NE(verified, nullptr);
   EXPECT_NE(Rows(*verified, {"SHOW SESSION STATUS LIKE 'Ssl_cipher'"}).at(0).at(1), "");
 
-  const std::string other = ::testing::TempDir() + "eg-other-ca-" + base::RandomHex(4) + ".pem";
-  const std::string make_other =
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-      "-subj /CN=other -keyout /dev/null -out " +
-      other + " >/dev/null 2>&1";
-  ASSERT_EQ(std::system(make_other.c_str()), 0) << make_other;
-  auto refused = MysqlType().connect(ConfigOf(env, {{"use_ssl", true}, {"ssl_ca", other}}));
-  std::remove(other.c_str());
+  testing::UnrelatedRoot other;
+  ASSERT_FALSE(other.path().empty());
+  auto refused = MysqlType().connect(ConfigOf(env, {{"use_ssl", true}, {"ssl_ca", other.path()}}));
   EXPECT_TRUE(testing::FailedWith(refused.status(), base::Code::kUnavailable,
                                   "TLS/SSL error: self-signed certificate"));
 

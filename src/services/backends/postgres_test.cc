@@ -8,10 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
-#include "base/random.h"
 #include "services/backends/backend_test_util.h"
 #include "services/backends/backends.h"
 #include "services/backends/test_env.h"
@@ -73,16 +70,11 @@ TEST_F(PostgresTest, SslModeEncryptsAndTheVerifyingModesCheckTheServer) {
   by_name["ssl_mode"] = "verify-ca";
   EXPECT_TRUE(PostgresType().connect(by_name).ok());
 
-  // A root that did not sign the server's certificate: another self-signed one, made here.
-  const std::string other = ::testing::TempDir() + "eg-other-root-" + base::RandomHex(4) + ".pem";
-  const std::string make_other =
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-      "-subj /CN=other -keyout /dev/null -out " +
-      other + " >/dev/null 2>&1";
-  ASSERT_EQ(std::system(make_other.c_str()), 0) << make_other;
-  auto unverified =
-      PostgresType().connect(ConfigOf(env, {{"ssl_mode", "verify-ca"}, {"ssl_root_cert", other}}));
-  std::remove(other.c_str());
+  // A root that did not sign the server's certificate.
+  testing::UnrelatedRoot other;
+  ASSERT_FALSE(other.path().empty());
+  auto unverified = PostgresType().connect(
+      ConfigOf(env, {{"ssl_mode", "verify-ca"}, {"ssl_root_cert", other.path()}}));
   EXPECT_TRUE(testing::FailedWith(unverified.status(), base::Code::kUnavailable,
                                   "certificate verify failed"));
 }
