@@ -197,6 +197,24 @@ base::Result<Response> Perform(Easy& easy, std::string_view type, const RequestO
   return response;
 }
 
+void SetTlsVerify(CURL* h, const TlsVerify& tls) {
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
+  if (!tls.ca_file.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+}
+
+base::Result<std::string> UrlHost(std::string host) {
+  if (host.empty() || host.find_first_of("/@?#%\\ \t\r\n") != std::string::npos) {
+    return base::FieldError("config.host", "config.host must be a host name or an IP address");
+  }
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    host = "[" + host + "]";  // an IPv6 literal
+  }
+  return host;
+}
+
 base::Status CurlError(CURLcode code, std::string_view type, std::string_view detail) {
   std::string message =
       std::string(type) + ": " +

@@ -111,6 +111,19 @@ Response Run(Easy& easy, const RequestOptions& options);
 //  - BackendError: any other libcurl failure (including a body over max_body_bytes).
 base::Result<Response> Perform(Easy& easy, std::string_view type, const RequestOptions& options);
 
+// How a TLS server's certificate is checked: chain and name both (verify), or neither, against
+// the CA certificates in ca_file (PEM), or the system's when it is empty.
+struct TlsVerify {
+  bool verify = true;
+  std::string ca_file;
+};
+// Sets CURLOPT_SSL_VERIFYPEER, CURLOPT_SSL_VERIFYHOST and CURLOPT_CAINFO from `tls`.
+void SetTlsVerify(CURL* h, const TlsVerify& tls);
+
+// `host` as a URL's authority takes it: refused (field config.host) if empty or holding URL
+// syntax or spaces; an IPv6 literal gets its brackets.
+base::Result<std::string> UrlHost(std::string host);
+
 // The Status for a failed libcurl call, classified as Perform() does. `detail` is libcurl's
 // error buffer text when there is one (else curl_easy_strerror(code) is used).
 base::Status CurlError(CURLcode code, std::string_view type, std::string_view detail = {});

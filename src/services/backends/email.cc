@@ -38,8 +38,7 @@ constexpr ConfigKey kKeys[] = {
 struct Options {
   std::string url;  // smtp://host:port or smtps://host:port
   bool starttls = false;
-  bool verify_tls = true;
-  std::string ca_file;  // empty: the system's CAs
+  curl::TlsVerify tls;
   std::string username, password;
   curl::RequestOptions request;  // the config's timeout_ms
 };
@@ -129,11 +128,7 @@ class EmailConnection final : public Connection {
     if (options_.starttls) {
       curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     }
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-    if (!options_.ca_file.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
-    }
+    curl::SetTlsVerify(h, options_.tls);
     if (!options_.username.empty()) {
       curl_easy_setopt(h, CURLOPT_USERNAME, options_.username.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
@@ -146,8 +141,11 @@ class EmailConnection final : public Connection {
   const mime::Sender sender_;
 };
 
-// config.ca_file, which only encrypted sessions use.
-base::Status CheckCaFile(const json::object& config) {
+// ServiceType::validate: what Connect would refuse before it reaches the network.
+base::Status Validate(const json::object& config) {
+  RETURN_IF_ERROR(mime::CheckSender(
+      mime::Sender{ConfigString(config, "from_address"), ConfigString(config, "from_name")}));
+  RETURN_IF_ERROR(curl::UrlHost(ConfigString(config, "host")).status());
   if (!ConfigString(config, "ca_file").empty() &&
       ConfigString(config, "encryption", "none") == "none") {
     return base::FieldError("config.ca_file",
@@ -156,32 +154,17 @@ base::Status CheckCaFile(const json::object& config) {
   return base::OkStatus();
 }
 
-// ServiceType::validate: what Connect refuses before it reaches the network.
-base::Status Validate(const json::object& config) {
-  RETURN_IF_ERROR(mime::CheckSender(
-      mime::Sender{ConfigString(config, "from_address"), ConfigString(config, "from_name")}));
-  return CheckCaFile(config);
-}
-
+// REQUIRES: Validate(config).ok() (ValidateConfig ran).
 base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   mime::Sender sender{ConfigString(config, "from_address"), ConfigString(config, "from_name")};
-  RETURN_IF_ERROR(mime::CheckSender(sender));
   std::string encryption = ConfigString(config, "encryption", "none");
   int64_t default_port = encryption == "tls" ? 465 : encryption == "starttls" ? 587 : 25;
-  std::string host = ConfigString(config, "host");
-  if (host.empty() || host.find_first_of("/@?#%\\ \t\r\n") != std::string::npos) {
-    return base::FieldError("config.host", "config.host must be a host name or an IP address");
-  }
-  if (host.find(':') != std::string::npos && host.front() != '[') {
-    host = "[" + host + "]";  // an IPv6 literal
-  }
+  ASSIGN_OR_RETURN(std::string host, curl::UrlHost(ConfigString(config, "host")));
   Options options;
   options.url = (encryption == "tls" ? "smtps://" : "smtp://") + host + ":" +
                 std::to_string(ConfigInt(config, "port", default_port));
   options.starttls = encryption == "starttls";
-  options.verify_tls = ConfigBool(config, "verify_tls", true);
-  options.ca_file = ConfigString(config, "ca_file");
-  RETURN_IF_ERROR(CheckCaFile(config));
+  options.tls = {ConfigBool(config, "verify_tls", true), ConfigString(config, "ca_file")};
   options.username = ConfigString(config, "username");
   options.password = ConfigString(config, "password");
   options.request.timeout_ms = ConfigInt(config, "timeout_ms", 5000);

@@ -65,8 +65,7 @@ constexpr ConfigKey kKeys[] = {
 struct Options {
   bool sftp = false;
   bool tls = false;  // ftps: AUTH TLS required
-  bool verify_tls = true;
-  std::string ca_file;  // ftps: the CA certificates (PEM) to verify against; empty: the system's
+  curl::TlsVerify tls_verify;  // ftps
   bool passive = true;
   std::string root;  // URL of base_path, ending in '/': "ftp://h:21/a/b/", "sftp://h:22/~/"
   // base_path as DELE / rm want it: "", "a/b/" or "/abs/". Relative paths are relative to the
@@ -412,11 +411,7 @@ class FtpConnection final : public Connection {
     }
     if (options_.tls) {
       curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-      if (!options_.ca_file.empty()) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
-      }
+      curl::SetTlsVerify(h, options_.tls_verify);
     }
     if (!options_.passive) {
       curl_easy_setopt(h, CURLOPT_FTPPORT, "-");
@@ -510,18 +505,6 @@ base::Result<std::string> HostKeyFingerprint(const json::object& config, bool sf
   return std::string(fingerprint);
 }
 
-// config.host as a URL authority takes it (an IPv6 literal in brackets).
-base::Result<std::string> UrlHost(const json::object& config) {
-  std::string host = ConfigString(config, "host");
-  if (host.empty() || host.find_first_of("/@?#%\\ \t\r\n") != std::string::npos) {
-    return base::FieldError("config.host", "config.host must be a host name or an IP address");
-  }
-  if (host.find(':') != std::string::npos && host.front() != '[') {
-    host = "[" + host + "]";  // an IPv6 literal
-  }
-  return host;
-}
-
 bool IsSftp(const json::object& config) { return ConfigString(config, "protocol") == "sftp"; }
 
 // config.ca_file, which only FTPS uses.
@@ -535,7 +518,7 @@ base::Result<std::string> CaFile(const json::object& config) {
 
 // ServiceType::validate: what Connect refuses before it reaches the network.
 base::Status Validate(const json::object& config) {
-  RETURN_IF_ERROR(UrlHost(config).status());
+  RETURN_IF_ERROR(curl::UrlHost(ConfigString(config, "host")).status());
   RETURN_IF_ERROR(CheckBasePath(ConfigString(config, "base_path")));
   RETURN_IF_ERROR(CaFile(config).status());
   return HostKeyFingerprint(config, IsSftp(config)).status();
@@ -543,17 +526,17 @@ base::Status Validate(const json::object& config) {
 
 base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
   std::string protocol = ConfigString(config, "protocol", "ftp");
-  ASSIGN_OR_RETURN(std::string host, UrlHost(config));
+  ASSIGN_OR_RETURN(std::string host, curl::UrlHost(ConfigString(config, "host")));
   Options o;
   o.sftp = IsSftp(config);
   o.tls = protocol == "ftps";
-  o.verify_tls = ConfigBool(config, "verify_tls", true);
+  o.tls_verify.verify = ConfigBool(config, "verify_tls", true);
   o.passive = ConfigBool(config, "passive", true);
   o.username = ConfigString(config, "username", o.sftp ? "" : "anonymous");
   o.password = ConfigString(config, "password");
   o.private_key = ConfigString(config, "private_key_path");
   ASSIGN_OR_RETURN(o.host_key_sha256, HostKeyFingerprint(config, o.sftp));
-  ASSIGN_OR_RETURN(o.ca_file, CaFile(config));
+  ASSIGN_OR_RETURN(o.tls_verify.ca_file, CaFile(config));
   o.timeout_ms = config.contains("timeout_seconds") && !config.at("timeout_seconds").is_null()
                      ? ConfigInt(config, "timeout_seconds", 5) * 1000
                      : ConfigInt(config, "timeout_ms", 5000);
