@@ -71,30 +71,27 @@ check_s3() {
 }
 
 check_smtp() {
-  local url=smtp://127.0.0.1:$EDGEGATE_SMTP_PORT method
-  for method in PLAIN LOGIN none; do
+  local url=smtp://127.0.0.1:$EDGEGATE_SMTP_PORT method target
+  local login=(--user "$EDGEGATE_SMTP_USER:$EDGEGATE_SMTP_PASSWORD")
+  local ca=(--cacert "$EDGEGATE_SMTP_TLS_CA")
+  for method in PLAIN LOGIN none starttls smtps; do
     printf 'From: a@example.test\r\nTo: b@example.test\r\nSubject: %s %s\r\n\r\nhello\r\n' \
       "$TOKEN" "$method" >"$WORK/mail"
-    local auth=(--user "$EDGEGATE_SMTP_USER:$EDGEGATE_SMTP_PASSWORD" --login-options "AUTH=$method")
-    [[ $method == none ]] && auth=()
-    curl -fsS "$url" "${auth[@]}" --mail-from a@example.test --mail-rcpt b@example.test \
-      --mail-rcpt c@example.test --upload-file "$WORK/mail" || fail "sending with AUTH $method failed"
-    smtp_captured "$method" || fail "no captured message for AUTH $method"
+    target=$url
+    local args=("${login[@]}")
+    case $method in
+      PLAIN | LOGIN) args+=(--login-options "AUTH=$method") ;;
+      none) args=() ;;
+      starttls) args+=(--ssl-reqd "${ca[@]}") ;;  # verified against tls_ca
+      smtps)
+        target=smtps://127.0.0.1:$EDGEGATE_SMTP_TLS_PORT
+        args+=("${ca[@]}")
+        ;;
+    esac
+    curl -fsS "$target" "${args[@]}" --mail-from a@example.test --mail-rcpt b@example.test \
+      --mail-rcpt c@example.test --upload-file "$WORK/mail" || fail "sending with $method failed"
+    smtp_captured "$method" || fail "no captured message for $method"
   done
-  printf 'From: a@example.test\r\nTo: b@example.test\r\nSubject: %s starttls\r\n\r\nhello\r\n' \
-    "$TOKEN" >"$WORK/mail"
-  curl -fsS "$url" --ssl-reqd --cacert "$EDGEGATE_SMTP_TLS_CA" \
-    --user "$EDGEGATE_SMTP_USER:$EDGEGATE_SMTP_PASSWORD" --mail-from a@example.test \
-    --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file "$WORK/mail" \
-    || fail "sending over STARTTLS, verified against tls_ca, failed"
-  smtp_captured starttls || fail "no captured message for STARTTLS"
-  printf 'From: a@example.test\r\nTo: b@example.test\r\nSubject: %s smtps\r\n\r\nhello\r\n' \
-    "$TOKEN" >"$WORK/mail"
-  curl -fsS "smtps://127.0.0.1:$EDGEGATE_SMTP_TLS_PORT" --cacert "$EDGEGATE_SMTP_TLS_CA" \
-    --user "$EDGEGATE_SMTP_USER:$EDGEGATE_SMTP_PASSWORD" --mail-from a@example.test \
-    --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file "$WORK/mail" \
-    || fail "sending over implicit TLS, verified against tls_ca, failed"
-  smtp_captured smtps || fail "no captured message for implicit TLS"
   ! curl -fsS "$url" --user "$EDGEGATE_SMTP_USER:wrong" --mail-from a@example.test \
     --mail-rcpt b@example.test --upload-file "$WORK/mail" 2>/dev/null \
     || fail "a wrong password was accepted"

@@ -27,8 +27,8 @@ start_mariadb() {
   write_info mariadb host=127.0.0.1 port:="$port" user="$MARIADB_USER" \
     password="$MARIADB_PASSWORD" database="$MARIADB_DATABASE" admin_user=root admin_password="" \
     url="mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$port/$MARIADB_DATABASE" \
-    socket="$dir/run/mysqld.sock" data_dir="$dir/data" tls_ca="$dir/tls.crt" log="$dir/server.log" \
-    pids:="$(pids_json mariadb)"
+    socket="$dir/run/mysqld.sock" data_dir="$dir/data" tls_ca="$dir/tls.crt" \
+    log="$dir/server.log" pids:="$(pids_json mariadb)"
 }
 
 # mariadb_fixtures DIR PORT: database and user (any host: TCP clients come from 127.0.0.1).
