@@ -131,6 +131,17 @@ json::value MustCall(Connection& c, std::string_view op, json::array args) {
   return r.ok() ? std::move(r).value() : json::value();
 }
 
+std::vector<base::Result<json::value>> Batch(
+    Connection& c, const std::vector<std::pair<std::string, json::array>>& calls) {
+  std::vector<Connection::BatchCall> batch;
+  for (const auto& [op, args] : calls) {
+    batch.push_back({op, &args});
+  }
+  std::vector<base::Result<json::value>> results(calls.size());
+  c.CallBatch(batch, results);
+  return results;
+}
+
 UnrelatedRoot::UnrelatedRoot() {
   const std::string path =
       ::testing::TempDir() + "eg-unrelated-root-" + base::RandomHex(6) + ".pem";

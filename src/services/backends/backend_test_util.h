@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "services/connection.h"
 
@@ -83,6 +85,10 @@ std::unique_ptr<Connection> MustConnect(const ServiceType& type, const boost::js
 // Runs op `op` with `args`, which must succeed: its result, else null and a test failure naming
 // the op, its arguments and the error.
 boost::json::value MustCall(Connection& c, std::string_view op, boost::json::array args);
+
+// Runs `calls` (op, args) through Connection::CallBatch and returns the results, in order.
+std::vector<base::Result<boost::json::value>> Batch(
+    Connection& c, const std::vector<std::pair<std::string, boost::json::array>>& calls);
 
 // A self-signed certificate made now with the openssl tool, in a fresh PEM file that the
 // destructor removes: a root that signed none of the test servers' certificates. path() is empty

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -243,6 +244,54 @@ class PostgresConnection final : public Connection {
   ~PostgresConnection() override { PQfinish(conn_); }
 
   base::Result<json::value> Call(std::string_view op, const json::array& args) override {
+    Params params;
+    RETURN_IF_ERROR(Prepare(op, args, params));
+    if (!Usable()) {
+      return Broken();
+    }
+    ASSIGN_OR_RETURN(ResultPtr res, Run(args[0].get_string().c_str(), params));
+    return Reply(op, res.get());
+  }
+
+  // Pipelines the calls (libpq's pipeline mode): every statement is sent, each followed by its
+  // own Sync, before the first reply is read. A Sync ends the implicit transaction of the
+  // statement before it, so each call commits or fails alone, exactly as when run one by one;
+  // the server reads the statements from one stream and the actor's thread waits once for
+  // several. A call whose parameters need the statement described first (see Run) cannot be
+  // pipelined and runs alone, in its place in the order.
+  void CallBatch(std::span<const BatchCall> calls,
+                 std::span<base::Result<json::value>> results) override {
+    std::vector<Pipelined> pipeline;
+    base::Status broken;  // once a pipeline broke the connection, the rest fail the same way
+    auto flush = [&] {
+      RunPipeline(calls, pipeline, results, broken);
+      pipeline.clear();
+    };
+    for (size_t i = 0; i < calls.size(); ++i) {
+      Params params;
+      if (base::Status prepared = Prepare(calls[i].op, *calls[i].args, params); !prepared.ok()) {
+        results[i] = prepared;  // refused before anything was sent: no place in the order
+      } else if (!params.ambiguous.empty()) {
+        flush();
+        results[i] = broken.ok() ? Call(calls[i].op, *calls[i].args) : broken;
+      } else {
+        pipeline.push_back({i, std::move(params)});
+      }
+    }
+    flush();
+  }
+
+  base::Status Ping() override { return Call("query", json::array{"SELECT 1"}).status(); }
+
+ private:
+  // A call of a batch waiting to be pipelined: its index and parameters.
+  struct Pipelined {
+    size_t index;
+    Params params;
+  };
+
+  // Checks a call and builds its parameters; nothing is sent.
+  static base::Status Prepare(std::string_view op, const json::array& args, Params& params) {
     if (op != "query" && op != "execute") {
       return base::InvalidArgument("unknown database operation '" + std::string(op) + "'");
     }
@@ -250,19 +299,77 @@ class PostgresConnection final : public Connection {
     if (sql.find('\0') != std::string_view::npos) {
       return base::InvalidArgument(std::string(op) + ": the SQL text holds a NUL byte");
     }
-    Params params;
-    RETURN_IF_ERROR(BuildParams(args, op, params));
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      return Broken();
-    }
-    ASSIGN_OR_RETURN(ResultPtr res, Run(args[0].get_string().c_str(), params));
-    return op == "query" ? Rows(res.get()) : Summary(res.get());
+    return BuildParams(args, op, params);
   }
 
-  base::Status Ping() override { return Call("query", json::array{"SELECT 1"}).status(); }
+  static json::value Reply(std::string_view op, PGresult* res) {
+    return op == "query" ? Rows(res) : Summary(res);
+  }
 
- private:
+  // Sends `pipeline` in pipeline mode and collects each call's result into `results`. Any
+  // failure of the connection itself fails the calls without a result, sets `broken`, and
+  // leaves the connection to the actor to drop (Unavailable).
+  void RunPipeline(std::span<const BatchCall> calls, std::span<const Pipelined> pipeline,
+                   std::span<base::Result<json::value>> results, base::Status& broken) {
+    if (pipeline.empty()) {
+      return;
+    }
+    size_t answered = 0;
+    auto fail_rest = [&](base::Status status) {
+      broken = std::move(status);
+      for (size_t k = answered; k < pipeline.size(); ++k) {
+        results[pipeline[k].index] = broken;
+      }
+    };
+    if (!broken.ok()) {
+      return fail_rest(broken);
+    }
+    if (!Usable() || PQenterPipelineMode(conn_) != 1) {
+      return fail_rest(Broken());
+    }
+    for (const Pipelined& call : pipeline) {
+      const Params& p = call.params;
+      const char* sql = (*calls[call.index].args)[0].get_string().c_str();
+      if (!PQsendQueryParams(conn_, sql, static_cast<int>(p.values.size()), p.types.data(),
+                             p.values.data(), p.lengths.data(), p.formats.data(), 0) ||
+          PQpipelineSync(conn_) != 1) {
+        return fail_rest(Broken());
+      }
+    }
+    for (; answered < pipeline.size(); ++answered) {
+      // Each statement has the whole reply timeout: the server's statement_timeout bounds each.
+      base::Result<ResultPtr> res = Finish(Clock::now() + reply_timeout_);
+      if (!res.ok() && res.status().code() == base::Code::kUnavailable) {
+        return fail_rest(res.status());
+      }
+      // Its Sync: the statement's implicit transaction is over.
+      if (base::Status synced = AwaitSync(Clock::now() + reply_timeout_); !synced.ok()) {
+        return fail_rest(synced);
+      }
+      const size_t i = pipeline[answered].index;
+      results[i] = res.ok() ? base::Result<json::value>(Reply(calls[i].op, res->get()))
+                            : base::Result<json::value>(res.status());
+    }
+    if (PQexitPipelineMode(conn_) != 1) {
+      lost_ = true;  // not expected: every result was read; the next call resets the connection
+    }
+  }
+
+  // Reads the PGRES_PIPELINE_SYNC that follows a pipelined statement's results.
+  base::Status AwaitSync(Clock::time_point deadline) {
+    RETURN_IF_ERROR(AwaitResult(deadline));
+    ResultPtr sync(PQgetResult(conn_), &PQclear);
+    if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+      return base::Unavailable("postgres: the pipeline lost its place (the connection is reset)");
+    }
+    return base::OkStatus();
+  }
+  bool Usable() const { return !lost_ && PQstatus(conn_) == CONNECTION_OK; }
+
   base::Status Broken() const {
+    if (lost_) {
+      return base::Unavailable("postgres: the connection did not leave pipeline mode (reset)");
+    }
     std::string why = Trimmed(PQerrorMessage(conn_));
     return base::Unavailable("postgres: " + (why.empty() ? "connection lost" : why));
   }
@@ -392,6 +499,7 @@ class PostgresConnection final : public Connection {
 
   PGconn* const conn_;  // owned
   const std::chrono::milliseconds reply_timeout_;
+  bool lost_ = false;  // left in pipeline mode: unusable
 };
 
 void IgnoreNotice(void*, const char*) {}  // NOTICEs would go to the gateway's stderr
@@ -440,7 +548,13 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
 }  // namespace
 
 const ServiceType& PostgresType() {
-  static const ServiceType type{"postgres", Kind::kDatabase, kKeys, &Connect, false, 4};
+  // max_batch: a worker pipelines up to 16 queued calls on its connection (CallBatch).
+  static const ServiceType type{.name = "postgres",
+                                .kind = Kind::kDatabase,
+                                .keys = kKeys,
+                                .connect = &Connect,
+                                .default_pool_size = 4,
+                                .max_batch = 16};
   return type;
 }
 

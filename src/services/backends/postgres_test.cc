@@ -21,6 +21,7 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 using testing::AllBytes;
+using testing::Batch;
 using testing::MustCall;
 using testing::SqlContractTest;
 
@@ -246,6 +247,75 @@ TEST_F(PostgresTest, StoppedServerFailsTheCallInTime) {
   EXPECT_EQ(r.status().code(), base::Code::kUnavailable);
   EXPECT_NE(r.status().message().find("no reply within"), std::string::npos)
       << r.status().message();
+}
+
+// A batch is pipelined, and still behaves as its calls run one by one: each statement commits or
+// fails alone (a failed INSERT does not take the ones around it down), a call refused before
+// sending has no effect, and one that must be described first (a backslash bound to bytea) runs
+// in its place in the order.
+TEST_F(PostgresTest, ABatchPipelinesAndEachCallCommitsOrFailsAlone) {
+  auto env = REQUIRE_BACKEND("postgres");
+  auto c = MustConnect(ConfigOf(env));
+  ASSERT_NE(c, nullptr);
+  MustCall(*c, "execute", {"CREATE TEMP TABLE t (id int PRIMARY KEY, data bytea)"});
+  const std::string backslash = R"(a\b)";
+  auto results = Batch(*c, {
+      {"execute", {"INSERT INTO t VALUES ($1)", 1}},                    // 0
+      {"execute", {"INSERT INTO t VALUES ($1)", 1}},                    // 1: duplicate key
+      {"execute", {"INSERT INTO t VALUES ($1)", 2}},                    // 2
+      {"query", {"SELECT count(*) FROM t"}},                            // 3
+      {"fly", {"SELECT 1"}},                                            // 4: refused
+      {"execute", {"INSERT INTO t VALUES (3, $1)", json::string(backslash)}},  // 5: alone
+      {"query", {"SELECT id, data FROM t ORDER BY id"}},                // 6
+      {"query", {"SELEC 1"}},                                           // 7: syntax error
+      {"query", {"SELECT $1::int4 + 1", 41}},                           // 8
+  });
+  ASSERT_EQ(results.size(), 9u);
+  for (size_t i : {0, 2, 3, 5, 6, 8}) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status().message();
+  }
+  EXPECT_EQ(results[0]->at("affected_rows"), 1);
+  EXPECT_EQ(results[1].status().code(), base::Code::kBackendError);
+  EXPECT_NE(results[1].status().message().find("duplicate key"), std::string::npos)
+      << results[1].status().message();
+  EXPECT_EQ(results[2]->at("affected_rows"), 1);
+  EXPECT_EQ(results[3]->at("rows"), json::parse("[[2]]"));
+  EXPECT_EQ(results[4].status().code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(results[5]->at("affected_rows"), 1);
+  EXPECT_EQ(results[6]->at("rows"),
+            (json::array{json::array{1, nullptr}, json::array{2, nullptr},
+                         json::array{3, json::string(backslash)}}));
+  EXPECT_EQ(results[7].status().code(), base::Code::kBackendError);
+  EXPECT_EQ(results[8]->at("rows"), json::parse("[[42]]"));
+  // The connection is back out of pipeline mode: single calls and a second batch work.
+  EXPECT_EQ(Rows(*c, {"SELECT count(*) FROM t"}), json::parse("[[3]]"));
+  auto again = Batch(*c, {{"query", {"SELECT 1"}}, {"query", {"SELECT 2"}}});
+  ASSERT_TRUE(again[0].ok() && again[1].ok());
+  EXPECT_EQ(again[1]->at("rows"), json::parse("[[2]]"));
+}
+
+// A statement that times out on the server fails alone; one whose server is gone fails the batch
+// Unavailable (the actor then drops the connection).
+TEST_F(PostgresTest, ABatchSurvivesATimeoutAndFailsWholeOnALostConnection) {
+  auto env = REQUIRE_BACKEND("postgres");
+  auto c = MustConnect(ConfigOf(env, {{"timeout_ms", 300}}));
+  auto killer = MustConnect(ConfigOf(env));
+  ASSERT_NE(c, nullptr);
+  ASSERT_NE(killer, nullptr);
+  auto results = Batch(*c, {{"query", {"SELECT pg_sleep(10)"}}, {"query", {"SELECT 7"}}});
+  ASSERT_EQ(results[0].status().code(), base::Code::kBackendError);
+  EXPECT_NE(results[0].status().message().find("statement timeout"), std::string::npos);
+  ASSERT_TRUE(results[1].ok()) << results[1].status().message();
+  EXPECT_EQ(results[1]->at("rows"), json::parse("[[7]]"));
+
+  json::value pid = Rows(*c, {"SELECT pg_backend_pid()"});
+  ASSERT_TRUE(pid.is_array());
+  EXPECT_EQ(Rows(*killer, {"SELECT pg_terminate_backend($1::int4)", pid.at(0).at(0)}),
+            json::parse("[[true]]"));
+  results = Batch(*c, {{"query", {"SELECT 1"}}, {"fly", {}}, {"query", {"SELECT 2"}}});
+  EXPECT_EQ(results[0].status().code(), base::Code::kUnavailable) << results[0].status().message();
+  EXPECT_EQ(results[1].status().code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(results[2].status().code(), base::Code::kUnavailable) << results[2].status().message();
 }
 
 }  // namespace

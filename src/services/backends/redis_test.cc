@@ -16,6 +16,7 @@ namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using testing::Batch;
 using testing::CacheContractTest;
 using testing::CacheUnderTest;
 using testing::FreePort;
@@ -142,18 +143,6 @@ TEST(RedisTest, ExpireSetsAndZeroClearsTheTtl) {
   EXPECT_EQ(admin.Run("TTL", key), "-1") << "set without ttl clears an earlier one";
   EXPECT_EQ(MustCall(*c, "expire", {TestKey("absent"), 0}), json::value(false));
   MustCall(*c, "del", {key});
-}
-
-// Runs `calls` (op, args) through CallBatch and returns the results.
-std::vector<base::Result<json::value>> Batch(
-    Connection& c, const std::vector<std::pair<std::string, json::array>>& calls) {
-  std::vector<Connection::BatchCall> batch;
-  for (const auto& [op, args] : calls) {
-    batch.push_back({op, &args});
-  }
-  std::vector<base::Result<json::value>> results(calls.size());
-  c.CallBatch(batch, results);
-  return results;
 }
 
 TEST(RedisTest, ABatchPipelinesEveryOperationAndAnswersEachInOrder) {
