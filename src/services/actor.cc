@@ -134,7 +134,7 @@ Actor::Worker* Actor::WorkerFor(const Message& message) {
       return owner->second;  // busy or not: it takes the message when it looks next
     }
   }
-  if (type_.max_batch > 1 && message.tx == 0 &&
+  if (type_.max_batch > 1 && !type_.batch_only_when_busy && message.tx == 0 &&
       inbox_.size() <= static_cast<size_t>(waking_) * static_cast<size_t>(type_.max_batch)) {
     return nullptr;  // a worker already woken takes this one with its batch
   }
@@ -217,7 +217,12 @@ void Actor::Run(Worker& worker) {
 }
 
 void Actor::TakeBatch(std::vector<Message>& batch) {
-  const auto max = static_cast<size_t>(type_.max_batch);
+  auto max = static_cast<size_t>(type_.max_batch);
+  if (type_.batch_only_when_busy) {
+    // Each worker woken and not running yet came for one of the queued calls: leave it one.
+    const auto reserved = static_cast<size_t>(waking_);
+    max = std::min(max, batch.size() + (inbox_.size() > reserved ? inbox_.size() - reserved : 0));
+  }
   for (auto it = inbox_.begin(); it != inbox_.end() && batch.size() < max;) {
     if (it->tx == 0 && Batchable(*it)) {
       batch.push_back(std::move(*it));

@@ -14,7 +14,10 @@
 // max_batch queued calls and runs them through Connection::CallBatch, and a message queued while
 // a woken worker has yet to take its batch wakes no other worker. Under concurrency one wake-up
 // and one round trip then serve several requests instead of one each; on these 2-core VMs the
-// thread switches, not the backend, were most of a Redis call's cost.
+// thread switches, not the backend, were most of a Redis call's cost. With
+// ServiceType::batch_only_when_busy (PostgreSQL) every call wakes an idle worker if there is one,
+// and a worker batches only the calls that no woken worker came for: calls share a connection
+// only while every connection is busy.
 //
 // Thread-safe.
 #pragma once

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <set>
 
 namespace edgegate::services {
 namespace {
@@ -100,6 +101,15 @@ const ServiceType kBatching{
           std::make_unique<BatchingConnection>(++g_script->connects));
     },
     .max_batch = 4};
+
+// The same, batching only while every connection is busy (as PostgreSQL does).
+ServiceType BatchingWhenBusy() {
+  ServiceType type = kBatching;
+  type.name = "batching-when-busy";
+  type.batch_only_when_busy = true;
+  return type;
+}
+const ServiceType kBatchingWhenBusy = BatchingWhenBusy();
 
 // Submits and waits for the reply on this thread.
 class Caller {
@@ -315,6 +325,53 @@ TEST_F(ActorTest, EveryMessageIsAnsweredWhenWokenWorkersTakeBatches) {
   }
   EXPECT_EQ(answered.load(), sent);
   EXPECT_EQ(actor->Stats().calls, static_cast<uint64_t>(sent));
+}
+
+// Calls sent together each get an idle connection of their own: none waits behind another on a
+// shared connection while one sits idle.
+TEST_F(ActorTest, ABackendBatchingWhenBusyGivesEveryIdleConnectionACall) {
+  auto actor = Make(3, /*inbox=*/64, kBatchingWhenBusy);
+  // Time for the new workers to reach their wait: a worker still starting is not idle, and a
+  // call that finds none idle waits for one to be batched with (as behind a busy pool).
+  std::this_thread::sleep_for(50ms);
+  std::vector<std::future<base::Result<json::value>>> blocked;
+  for (int i = 0; i < 3; ++i) {
+    blocked.push_back(caller_.Send(*actor, "block"));
+  }
+  for (int i = 0; i < 1000 && actor->Stats().connections_in_use < 3; ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_EQ(actor->Stats().connections_in_use, 3) << "the three calls run side by side";
+  script_.Release();
+  std::set<int64_t> connections;
+  for (auto& f : blocked) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    connections.insert(r->as_int64());
+  }
+  EXPECT_EQ(connections.size(), 3u);
+  std::vector<size_t> want = {1, 1, 1};
+  EXPECT_EQ(script_.batches, want);
+}
+
+// What queues while every connection is busy is batched, as for Redis.
+TEST_F(ActorTest, ABackendBatchingWhenBusyBatchesWhatQueuesBehindABusyPool) {
+  auto actor = Make(1, /*inbox=*/64, kBatchingWhenBusy);
+  auto running = caller_.Send(*actor, "block");
+  WaitUntilRunning(*actor);
+  std::vector<std::future<base::Result<json::value>>> queued;
+  for (int i = 1; i <= 10; ++i) {
+    queued.push_back(caller_.Send(*actor, "echo", {i}));
+  }
+  script_.Release();
+  EXPECT_TRUE(running.get().ok());
+  for (int i = 1; i <= 10; ++i) {
+    auto r = queued[i - 1].get();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->as_int64(), i);
+  }
+  std::vector<size_t> want = {1, 4, 4, 2};
+  EXPECT_EQ(script_.batches, want);
 }
 
 TEST_F(ActorTest, CommitWithoutATransactionIsRefused) {

@@ -132,13 +132,20 @@ struct ServiceType {
   bool inline_calls = false;
   int64_t default_pool_size = 4;
   // How many queued calls one actor worker may take at once and hand to Connection::CallBatch.
-  // Above 1 only for backends that pipeline (Redis): for the others a batch would run calls one
-  // after another on one connection that the pool could have run side by side.
+  // Above 1 only for backends that pipeline (Redis, PostgreSQL): for the others a batch would run
+  // calls one after another on one connection that the pool could have run side by side.
   int max_batch = 1;
   // Checks what the keys' types and bounds cannot (formats, keys that depend on each other), so
   // that a bad config is refused when it is stored, naming its field, not when it first
   // connects. Called by ValidateConfig on a config whose keys passed. Null: nothing more.
   base::Status (*validate)(const boost::json::object& config) = nullptr;
+  // How batches form when max_batch > 1. False: a call queued while a woken worker has yet to
+  // take its batch joins that batch instead of waking another worker, right for a server that
+  // runs one command at a time (Redis), which loses nothing by it. True: an idle connection always
+  // gets a call, and calls are batched only while every connection is busy, so that a slow
+  // statement never holds up a call that a free connection could run beside it (PostgreSQL runs
+  // the statements of one connection one after another).
+  bool batch_only_when_busy = false;
 };
 
 // A real round trip on a fresh connection (not a pool's): connect, then Ping. Blocking.

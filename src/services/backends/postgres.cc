@@ -548,13 +548,16 @@ base::Result<std::unique_ptr<Connection>> Connect(const json::object& config) {
 }  // namespace
 
 const ServiceType& PostgresType() {
-  // max_batch: a worker pipelines up to 16 queued calls on its connection (CallBatch).
+  // max_batch: a worker pipelines up to 16 queued calls on its connection (CallBatch), only
+  // while every connection of the pool is busy: the server runs one connection's statements one
+  // after another, and a slow one must not hold up a call an idle connection could run.
   static const ServiceType type{.name = "postgres",
                                 .kind = Kind::kDatabase,
                                 .keys = kKeys,
                                 .connect = &Connect,
                                 .default_pool_size = 4,
-                                .max_batch = 16};
+                                .max_batch = 16,
+                                .batch_only_when_busy = true};
   return type;
 }
 
