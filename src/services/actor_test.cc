@@ -155,6 +155,8 @@ class ActorTest : public ::testing::Test {
     return actor;
   }
 
+  void ExpectQueuedCallsRunInBatches(const ServiceType& type);
+
   Script script_;
   Caller caller_;
 };
@@ -252,8 +254,10 @@ void WaitUntilRunning(Actor& actor) {
   ASSERT_EQ(actor.Stats().connections_in_use, 1);
 }
 
-TEST_F(ActorTest, QueuedCallsOfAPipeliningBackendRunInBatches) {
-  auto actor = Make(1, /*inbox=*/64, kBatching);
+// Ten calls queued behind a blocking one on a pool of one connection of `type` (max_batch 4)
+// run as the blocking call alone, then four at a time, in order.
+void ActorTest::ExpectQueuedCallsRunInBatches(const ServiceType& type) {
+  auto actor = Make(1, /*inbox=*/64, type);
   auto running = caller_.Send(*actor, "block");
   WaitUntilRunning(*actor);
   std::vector<std::future<base::Result<json::value>>> queued;
@@ -267,10 +271,13 @@ TEST_F(ActorTest, QueuedCallsOfAPipeliningBackendRunInBatches) {
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->as_int64(), i);
   }
-  // The blocking call alone, then the ten queued ones four at a time, in order.
   std::vector<size_t> want = {1, 4, 4, 2};
   EXPECT_EQ(script_.batches, want);
   EXPECT_EQ(actor->Stats().calls, 11u);
+}
+
+TEST_F(ActorTest, QueuedCallsOfAPipeliningBackendRunInBatches) {
+  ExpectQueuedCallsRunInBatches(kBatching);
 }
 
 TEST_F(ActorTest, ABatchAnswersEachCallAndABreakFailsTheRestOfIt) {
@@ -356,22 +363,7 @@ TEST_F(ActorTest, ABackendBatchingWhenBusyGivesEveryIdleConnectionACall) {
 
 // What queues while every connection is busy is batched, as for Redis.
 TEST_F(ActorTest, ABackendBatchingWhenBusyBatchesWhatQueuesBehindABusyPool) {
-  auto actor = Make(1, /*inbox=*/64, kBatchingWhenBusy);
-  auto running = caller_.Send(*actor, "block");
-  WaitUntilRunning(*actor);
-  std::vector<std::future<base::Result<json::value>>> queued;
-  for (int i = 1; i <= 10; ++i) {
-    queued.push_back(caller_.Send(*actor, "echo", {i}));
-  }
-  script_.Release();
-  EXPECT_TRUE(running.get().ok());
-  for (int i = 1; i <= 10; ++i) {
-    auto r = queued[i - 1].get();
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    EXPECT_EQ(r->as_int64(), i);
-  }
-  std::vector<size_t> want = {1, 4, 4, 2};
-  EXPECT_EQ(script_.batches, want);
+  ExpectQueuedCallsRunInBatches(kBatchingWhenBusy);
 }
 
 TEST_F(ActorTest, CommitWithoutATransactionIsRefused) {
