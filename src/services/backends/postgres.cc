@@ -246,11 +246,7 @@ class PostgresConnection final : public Connection {
   base::Result<json::value> Call(std::string_view op, const json::array& args) override {
     Params params;
     RETURN_IF_ERROR(Prepare(op, args, params));
-    if (!Usable()) {
-      return Broken();
-    }
-    ASSIGN_OR_RETURN(ResultPtr res, Run(args[0].get_string().c_str(), params));
-    return Reply(op, res.get());
+    return Execute(op, args, params);
   }
 
   // Pipelines the calls (libpq's pipeline mode): every statement is sent, each followed by its
@@ -273,7 +269,10 @@ class PostgresConnection final : public Connection {
         results[i] = prepared;  // refused before anything was sent: no place in the order
       } else if (!params.ambiguous.empty()) {
         flush();
-        results[i] = broken.ok() ? Call(calls[i].op, *calls[i].args) : broken;
+        results[i] = broken.ok() ? Execute(calls[i].op, *calls[i].args, params) : broken;
+        if (!results[i].ok() && results[i].status().code() == base::Code::kUnavailable) {
+          broken = results[i].status();
+        }
       } else {
         pipeline.push_back({i, std::move(params)});
       }
@@ -300,6 +299,15 @@ class PostgresConnection final : public Connection {
       return base::InvalidArgument(std::string(op) + ": the SQL text holds a NUL byte");
     }
     return BuildParams(args, op, params);
+  }
+
+  // Runs a prepared call on its own (not pipelined).
+  base::Result<json::value> Execute(std::string_view op, const json::array& args, Params& params) {
+    if (!Usable()) {
+      return Broken();
+    }
+    ASSIGN_OR_RETURN(ResultPtr res, Run(args[0].get_string().c_str(), params));
+    return Reply(op, res.get());
   }
 
   static json::value Reply(std::string_view op, PGresult* res) {
@@ -350,9 +358,9 @@ class PostgresConnection final : public Connection {
       results[i] = res.ok() ? base::Result<json::value>(Reply(calls[i].op, res->get()))
                             : base::Result<json::value>(res.status());
     }
-    if (PQexitPipelineMode(conn_) != 1) {
-      lost_ = true;  // not expected: every result was read; the next call resets the connection
-    }
+    // Every result was read, so this succeeds; if it did not, Usable() would refuse the
+    // connection and the next call would have it replaced.
+    PQexitPipelineMode(conn_);
   }
 
   // Reads the PGRES_PIPELINE_SYNC that follows a pipelined statement's results.
@@ -364,10 +372,13 @@ class PostgresConnection final : public Connection {
     }
     return base::OkStatus();
   }
-  bool Usable() const { return !lost_ && PQstatus(conn_) == CONNECTION_OK; }
+  // Open, and out of pipeline mode (a pipeline left behind would swallow the next call).
+  bool Usable() const {
+    return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
+  }
 
   base::Status Broken() const {
-    if (lost_) {
+    if (PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) {
       return base::Unavailable("postgres: the connection did not leave pipeline mode (reset)");
     }
     std::string why = Trimmed(PQerrorMessage(conn_));
@@ -499,7 +510,6 @@ class PostgresConnection final : public Connection {
 
   PGconn* const conn_;  // owned
   const std::chrono::milliseconds reply_timeout_;
-  bool lost_ = false;  // left in pipeline mode: unusable
 };
 
 void IgnoreNotice(void*, const char*) {}  // NOTICEs would go to the gateway's stderr
