@@ -294,6 +294,29 @@ TEST(RouteTableTest, CatchAllMatchesEmptyAndManySegments) {
   EXPECT_EQ(MatchId(*t, "GET", "/filesystem"), -404);
 }
 
+// A tree is at most kMaxPathPatternSegments deep: a request path deeper than the deepest pattern
+// can end only in a catch-all, which must still get the whole rest, decoded.
+TEST(RouteTableTest, PathsDeeperThanTheDeepestPatternReachOnlyACatchAll) {
+  std::string prefix;  // 63 segments
+  for (int i = 0; i < 63; ++i) {
+    prefix += "/s" + std::to_string(i);
+  }
+  auto t = MustBuild({{"*", "GET", prefix + "/last", 1}, {"*", "GET", prefix + "/{*rest}", 2}});
+  ASSERT_NE(t, nullptr) << "patterns of 64 segments are allowed";
+  RouteMatch match;
+  EXPECT_EQ(MatchId(*t, "example.com", "GET", prefix + "/last", match), 1);
+  EXPECT_EQ(MatchId(*t, "example.com", "GET", prefix + "/last/", match), 1);
+  for (auto [rest, value] :
+       std::vector<std::pair<std::string, std::string>>{{"/last/more", "last/more"},
+                                                        {"/x/y/z/", "x/y/z/"},
+                                                        {"/a%2Fb/c/d%20e/f", "a/b/c/d e/f"}}) {
+    ASSERT_EQ(MatchId(*t, "example.com", "GET", prefix + rest, match), 2) << rest;
+    ASSERT_EQ(match.params().size(), 1u);
+    EXPECT_EQ(match.params()[0].name, "rest");
+    EXPECT_EQ(match.params()[0].value, value);
+  }
+}
+
 TEST(RouteTableTest, ExactLiteralBeatsCatchAllAtTheSameNode) {
   auto t = MustBuild({{"*", "GET", "/files/{*rest}", 1}, {"*", "GET", "/files", 2}});
   EXPECT_EQ(MatchId(*t, "GET", "/files"), 2);
