@@ -238,29 +238,29 @@ def tool_versions(args):
            f"{wrk.split(' Copyright')[0]}; {redis_benchmark}; {pgbench}"
 
 
-def metadata(args, plan, elapsed_s, load_at_start):
+def metadata(args, plan, elapsed_s, at_start):
     uname = os.uname()
     pinning = "servers on CPU 0, wrk on CPU 1" if pinning_enabled() else "none (fewer than 2 CPUs)"
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": (f"{os.cpu_count()} cores, {cpu_model()}, "
                     f"Linux {uname.release} ({uname.machine})"),
-        "commit": git_commit(),
+        "commit": at_start["commit"],
         "mode": (f"{'quick' if args.quick else 'full'}: {plan.rounds} round(s) of "
                  f"{plan.load_s} s per load figure; services: {plan.overhead_rounds} x "
                  f"{plan.overhead_load_s} s (7a), {plan.service_rounds} x "
                  f"{plan.service_load_s} s (7b, 7c)"
                  f"{'' if args.only == set(PARTS) else '; only ' + ', '.join(sorted(args.only))}"),
         "pinning": pinning,
-        "load average at start": load_at_start,
+        "load average at start": at_start["load"],
         "binary": binary_identity(args.bin),
         "tools": tool_versions(args),
         "run time": f"{elapsed_s:.0f} s",
     }
 
 
-def write_report(args, plan, results, elapsed_s, load_at_start):
-    text = report.render(results, metadata(args, plan, elapsed_s, load_at_start))
+def write_report(args, plan, results, elapsed_s, at_start):
+    text = report.render(results, metadata(args, plan, elapsed_s, at_start))
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
@@ -285,7 +285,9 @@ def machine_load():
 
 def main(argv):
     args = parse_args(argv)
-    load_at_start = machine_load()
+    # Taken before anything runs: the commit is the one the binaries were just built from, even if
+    # the tree is edited while the benchmarks run.
+    at_start = {"load": machine_load(), "commit": git_commit()}
     plan = make_plan(args)
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     started = time.monotonic()
@@ -308,7 +310,7 @@ def main(argv):
         if "micro" in args.only:
             run_micro(args, plan, results)
         elapsed = time.monotonic() - started
-        write_report(args, plan, results, elapsed, load_at_start)
+        write_report(args, plan, results, elapsed, at_start)
         if elapsed > TIME_BUDGET_S:
             log(f"warning: the run took {elapsed:.0f}s, over its {TIME_BUDGET_S}s budget")
         completed = True
