@@ -35,7 +35,7 @@ struct RefRoute {
 };
 
 // The request path as the rules see it: its segments (decoded) and where each starts in the raw
-// path. Nullopt if the path matches nothing (no leading '/', a bad escape).
+// path.
 struct SplitPath {
   std::vector<std::string> segments;
   std::vector<size_t> starts;
@@ -47,6 +47,7 @@ std::string Decoded(std::string_view raw) {
   return out;
 }
 
+// Nullopt if the path matches nothing: no leading '/', or a bad escape.
 std::optional<SplitPath> Split(std::string_view raw) {
   std::string ignored;
   if (raw.empty() || raw[0] != '/' || !PercentDecode(raw, &ignored)) {
@@ -103,15 +104,15 @@ std::optional<Params> MatchPattern(const PathPattern& pattern, const SplitPath& 
   return params;
 }
 
-// The order the search tries patterns in: segment by segment, literal before {param} before
-// {*catch_all}; a pattern before its extensions (a node's own routes before its catch-all's).
-std::vector<SegmentKind> Kinds(const PathPattern& pattern) {
+// A route of the request's host whose pattern matches the path on its own.
+struct Candidate {
+  // The order the search tries patterns in: segment by segment, literal before {param} before
+  // {*catch_all}; a pattern before its extensions (a node's own routes before its catch-all's).
+  // Two matching patterns with the same kinds have the same literals: one endpoint.
   std::vector<SegmentKind> kinds;
-  for (const PatternSegment& s : pattern.segments) {
-    kinds.push_back(s.kind);
-  }
-  return kinds;
-}
+  const RefRoute* route;
+  Params params;
+};
 
 Expected Reference(const std::vector<RefRoute>& routes, std::string_view host_header,
                    std::string_view method, std::string_view raw) {
@@ -122,50 +123,47 @@ Expected Reference(const std::vector<RefRoute>& routes, std::string_view host_he
   }
   std::string scratch;
   const std::string host(NormalizeRequestHost(host_header, &scratch));
-  std::vector<std::string> candidates = {host};
+  std::vector<std::string> hosts = {host};
   for (size_t dot = host.find('.'); dot != std::string::npos; dot = host.find('.', dot + 1)) {
-    candidates.push_back("*." + host.substr(dot + 1));
+    hosts.push_back("*." + host.substr(dot + 1));
   }
-  candidates.push_back("*");
-  for (const std::string& candidate : candidates) {
-    // The routes of this host that match the path, grouped by endpoint (the kinds sequence:
-    // two matching patterns with the same kinds have the same literals), in search order.
-    std::vector<std::pair<std::vector<SegmentKind>, std::pair<const RefRoute*, Params>>> found;
+  hosts.push_back("*");
+  for (const std::string& pattern : hosts) {
+    std::vector<Candidate> found;
     for (const RefRoute& r : routes) {
-      if (r.host == candidate) {
-        if (std::optional<Params> params = MatchPattern(r.path, *path, raw)) {
-          found.push_back({Kinds(r.path), {&r, std::move(*params)}});
+      std::optional<Params> params;
+      if (r.host == pattern && (params = MatchPattern(r.path, *path, raw))) {
+        Candidate c{{}, &r, std::move(*params)};
+        for (const PatternSegment& s : r.path.segments) {
+          c.kinds.push_back(s.kind);
         }
+        found.push_back(std::move(c));
       }
     }
     if (found.empty()) {
       continue;
     }
     std::stable_sort(found.begin(), found.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t i = 0; i < found.size();) {
-      size_t end = i;
-      const RefRoute* serving = nullptr;
-      const Params* params = nullptr;
-      for (; end < found.size() && found[end].first == found[i].first; ++end) {
-        const RefRoute* r = found[end].second.first;
-        if (r->method == method || (method == "HEAD" && r->method == "GET" && serving == nullptr)) {
-          serving = r;
-          params = &found[end].second.second;
-        }
+                     [](const Candidate& a, const Candidate& b) { return a.kinds < b.kinds; });
+    // Endpoint by endpoint in search order: the first serving the method (HEAD through GET).
+    for (size_t i = 0, end; i < found.size(); i = end) {
+      const Candidate* exact = nullptr;
+      const Candidate* get = nullptr;
+      for (end = i; end < found.size() && found[end].kinds == found[i].kinds; ++end) {
+        exact = found[end].route->method == method ? &found[end] : exact;
+        get = found[end].route->method == "GET" ? &found[end] : get;
       }
-      if (serving != nullptr) {
+      if (const Candidate* c = exact != nullptr ? exact : method == "HEAD" ? get : nullptr) {
         e.outcome = RouteMatch::Outcome::kFound;
-        e.id = serving->id;
-        e.params = *params;
+        e.id = c->route->id;
+        e.params = c->params;
         return e;
       }
-      i = end;
     }
     // 405: the Allow of the first endpoint reached, in the alphabetical method order.
     std::vector<std::string> methods;
-    for (size_t i = 0; i < found.size() && found[i].first == found[0].first; ++i) {
-      methods.push_back(found[i].second.first->method);
+    for (size_t i = 0; i < found.size() && found[i].kinds == found[0].kinds; ++i) {
+      methods.push_back(found[i].route->method);
       if (methods.back() == "GET") {
         methods.push_back("HEAD");
       }
