@@ -45,6 +45,14 @@ class PostgresTest : public testing::SqlBackendTest {
     json::value rows = Rows(c, {"SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"});
     return rows.is_array() && rows.as_array().size() == 1 && rows.at(0).at(0) == true;
   }
+
+  // Ends `victim`'s server session from `killer`'s, as an administrator (or a crash) would.
+  static void Terminate(Connection& victim, Connection& killer) {
+    json::value pid = Rows(victim, {"SELECT pg_backend_pid()"});
+    ASSERT_TRUE(pid.is_array());
+    EXPECT_EQ(Rows(killer, {"SELECT pg_terminate_backend($1::int4)", pid.at(0).at(0)}),
+              json::parse("[[true]]"));
+  }
 };
 
 // The test server speaks TLS with a self-signed certificate for 127.0.0.1 (env.json tls_ca):
@@ -215,10 +223,7 @@ TEST_F(PostgresTest, TerminatedConnectionIsUnavailable) {
   ASSERT_NE(victim, nullptr);
   ASSERT_NE(killer, nullptr);
   EXPECT_TRUE(victim->Ping().ok());
-  json::value pid = Rows(*victim, {"SELECT pg_backend_pid()"});
-  ASSERT_TRUE(pid.is_array());
-  EXPECT_EQ(Rows(*killer, {"SELECT pg_terminate_backend($1::int4)", pid.at(0).at(0)}),
-            json::parse("[[true]]"));
+  ASSERT_NO_FATAL_FAILURE(Terminate(*victim, *killer));
   auto r = victim->Call("query", {"SELECT 1"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), base::Code::kUnavailable) << r.status().message();
@@ -308,10 +313,7 @@ TEST_F(PostgresTest, ABatchSurvivesATimeoutAndFailsWholeOnALostConnection) {
   ASSERT_TRUE(results[1].ok()) << results[1].status().message();
   EXPECT_EQ(results[1]->at("rows"), json::parse("[[7]]"));
 
-  json::value pid = Rows(*c, {"SELECT pg_backend_pid()"});
-  ASSERT_TRUE(pid.is_array());
-  EXPECT_EQ(Rows(*killer, {"SELECT pg_terminate_backend($1::int4)", pid.at(0).at(0)}),
-            json::parse("[[true]]"));
+  ASSERT_NO_FATAL_FAILURE(Terminate(*c, *killer));
   results = Batch(*c, {{"query", {"SELECT 1"}}, {"fly", {}}, {"query", {"SELECT 2"}}});
   EXPECT_EQ(results[0].status().code(), base::Code::kUnavailable) << results[0].status().message();
   EXPECT_EQ(results[1].status().code(), base::Code::kInvalidArgument);
